@@ -1,0 +1,391 @@
+package storage
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/fineod/fineod/schema"
+)
+
+// ErrClosed is returned by RowStore methods called after Close.
+var ErrClosed = errors.New("storage: closed")
+
+// Options configure the row store. A nil *Options or a zero field means the
+// default.
+type Options struct {
+	// CacheSize is Pebble's block cache in bytes. Default 256 MiB.
+	CacheSize int64
+	// MemTableSize is the size of one Pebble memtable. Default 64 MiB.
+	MemTableSize uint64
+	// Logger receives Pebble's events. Default: discard.
+	Logger *slog.Logger
+}
+
+// RowStore is the Pebble row store: recent points, the series index, the
+// tag index, the errors table, the catalog and the applied log index.
+//
+// Pebble runs without its own WAL: the replicated log is the WAL. Every
+// Apply commits its data and the applied log index in one Pebble batch, so
+// whatever state survives a crash is a prefix of the log, and the engine
+// replays the log from AppliedIndex.
+//
+// RowStore is safe for concurrent use; Apply must be called by one
+// goroutine at a time, in log order.
+type RowStore struct {
+	db    *pebble.DB
+	cache *pebble.Cache
+
+	applied atomic.Uint64 // last applied log index (not necessarily flushed)
+	closed  atomic.Bool
+
+	mu struct {
+		sync.RWMutex
+		series     map[string]uint64 // table u32 | tag string -> series id
+		nextSeries uint64
+	}
+}
+
+// OpenRowStore opens (or creates) the row store in dir.
+func OpenRowStore(dir string, opts *Options) (*RowStore, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = 256 << 20
+	}
+	if o.MemTableSize == 0 {
+		o.MemTableSize = 64 << 20
+	}
+	cache := pebble.NewCache(o.CacheSize)
+	po := &pebble.Options{
+		Cache:                       cache,
+		DisableWAL:                  true,
+		Merger:                      pointMerger,
+		MemTableSize:                o.MemTableSize,
+		MemTableStopWritesThreshold: 4,
+		L0CompactionThreshold:       4,
+		L0StopWritesThreshold:       24,
+		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
+		FormatMajorVersion:          pebble.FormatNewest,
+	}
+	po.Logger = pebbleLogger{o.Logger}
+	po.EnsureDefaults()
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		cache.Unref()
+		return nil, fmt.Errorf("storage: open row store: %w", err)
+	}
+	s := &RowStore{db: db, cache: cache}
+	s.mu.series = map[string]uint64{}
+	if err := s.load(); err != nil {
+		db.Close()
+		cache.Unref()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *RowStore) load() error {
+	v, err := s.get(keyAppliedIndex)
+	if err != nil {
+		return err
+	}
+	if len(v) == 8 {
+		s.applied.Store(binary.BigEndian.Uint64(v))
+	}
+	v, err = s.get(keyNextSeries)
+	if err != nil {
+		return err
+	}
+	s.mu.nextSeries = 1
+	if len(v) == 8 {
+		s.mu.nextSeries = binary.BigEndian.Uint64(v)
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixSeries}, UpperBound: []byte{prefixSeries + 1}})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		// prefix | tenant | table | tags -> cache key: table | tags
+		s.mu.series[string(k[5:])] = binary.BigEndian.Uint64(it.Value())
+	}
+	return it.Close()
+}
+
+func (s *RowStore) get(k []byte) ([]byte, error) {
+	v, c, err := s.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: get %q: %w", k, err)
+	}
+	out := append([]byte(nil), v...)
+	c.Close()
+	return out, nil
+}
+
+// AppliedIndex is the log index of the last applied entry.
+func (s *RowStore) AppliedIndex() uint64 { return s.applied.Load() }
+
+// LoadCatalog fills cat with the catalog stored by the last Apply that
+// changed it.
+func (s *RowStore) LoadCatalog(cat *schema.Catalog) error {
+	v, err := s.get(keyCatalog)
+	if err != nil || v == nil {
+		return err
+	}
+	return cat.UnmarshalJSON(v)
+}
+
+// Flush makes everything applied so far durable in Pebble's own files and
+// returns the applied index it covers. The log before that index is no
+// longer needed for recovery.
+func (s *RowStore) Flush() (uint64, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	idx := s.applied.Load()
+	if err := s.db.Flush(); err != nil {
+		return 0, fmt.Errorf("storage: flush: %w", err)
+	}
+	return idx, nil
+}
+
+// Close flushes nothing (the log replays what was not flushed) and closes
+// the store. It is safe to call twice.
+func (s *RowStore) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	err := s.db.Close()
+	s.cache.Unref()
+	return err
+}
+
+// Metrics are counters of the store for /metrics.
+type Metrics struct {
+	DiskBytes   uint64
+	MemTable    uint64
+	Series      int
+	L0Files     int64
+	Compactions int64
+}
+
+// Metrics returns a snapshot of the store's size and activity.
+func (s *RowStore) Metrics() Metrics {
+	m := s.db.Metrics()
+	s.mu.RLock()
+	n := len(s.mu.series)
+	s.mu.RUnlock()
+	return Metrics{
+		DiskBytes:   m.DiskSpaceUsage(),
+		MemTable:    m.MemTable.Size,
+		Series:      n,
+		L0Files:     m.Levels[0].TablesCount,
+		Compactions: m.Compact.Count,
+	}
+}
+
+// Apply is one Pebble batch of applied log entries. Build it with the Add
+// methods, then Commit. Not safe for concurrent use.
+type Apply struct {
+	s      *RowStore
+	b      *pebble.Batch
+	key    []byte
+	val    []byte
+	order  []int
+	newSer map[string]uint64
+	errSeq uint32
+}
+
+// NewApply starts a batch of applied entries.
+func (s *RowStore) NewApply() *Apply {
+	return &Apply{s: s, b: s.db.NewBatch()}
+}
+
+// AddBatch adds a decoded write batch that was at log index index.
+func (a *Apply) AddBatch(b *schema.Batch, index uint64) error {
+	for ti := range b.Tables {
+		tb := &b.Tables[ti]
+		for si := range tb.Series {
+			ser := &tb.Series[si]
+			id := a.seriesID(b.Tenant, tb.Table, ser.Tags)
+			a.addSeries(b.Tenant, tb.Table, id, ser)
+		}
+	}
+	a.addErrors(b.Tenant, b.Errors, index)
+	return nil
+}
+
+// seriesID returns the id of a series, assigning (and indexing) a new one.
+func (a *Apply) seriesID(tenant, table uint32, tags []string) uint64 {
+	ck := binary.BigEndian.AppendUint32(a.key[:0], table)
+	ck = appendTagString(ck, tags)
+	a.key = ck
+	s := a.s
+	s.mu.RLock()
+	id, ok := s.mu.series[string(ck)]
+	s.mu.RUnlock()
+	if ok {
+		return id
+	}
+	if id, ok = a.newSer[string(ck)]; ok {
+		return id
+	}
+	s.mu.Lock()
+	id = s.mu.nextSeries
+	s.mu.nextSeries++
+	next := s.mu.nextSeries
+	s.mu.Unlock()
+	if a.newSer == nil {
+		a.newSer = map[string]uint64{}
+	}
+	a.newSer[string(ck)] = id
+	idb := binary.BigEndian.AppendUint64(nil, id)
+	// series: tags -> id
+	k := appendTablePrefix(nil, prefixSeries, tenant, table)
+	k = appendTagString(k, tags)
+	_ = a.b.Set(k, idb, nil)
+	// seriesid: id -> tags
+	_ = a.b.Set(appendSeriesIDKey(nil, tenant, table, id), appendTagString(nil, tags), nil)
+	// tag index: key=value -> id
+	for i := 0; i+1 < len(tags); i += 2 {
+		k := appendTablePrefix(nil, prefixTagIndex, tenant, table)
+		k = appendTagString(k, tags[i:i+2])
+		k = binary.BigEndian.AppendUint64(k, id)
+		_ = a.b.Set(k, nil, nil)
+	}
+	_ = a.b.Set(keyNextSeries, binary.BigEndian.AppendUint64(nil, next), nil)
+	return id
+}
+
+func (a *Apply) addSeries(tenant, table uint32, id uint64, ser *schema.Series) {
+	// Values list fields sorted by id.
+	a.order = a.order[:0]
+	for i := range ser.Fields {
+		a.order = append(a.order, i)
+	}
+	slices.SortFunc(a.order, func(x, y int) int { return int(ser.Fields[x].ID) - int(ser.Fields[y].ID) })
+	// Position of the next value in each column.
+	var posBuf [32]int
+	pos := posBuf[:0]
+	for range ser.Fields {
+		pos = append(pos, 0)
+	}
+	for row, t := range ser.Times {
+		v := a.val[:0]
+		for _, ci := range a.order {
+			c := &ser.Fields[ci]
+			if !c.Has(row) {
+				continue
+			}
+			p := pos[ci]
+			if p >= c.Len() {
+				continue // malformed batch; ignore the missing value
+			}
+			pos[ci]++
+			switch c.Type {
+			case schema.TypeFloat:
+				v = appendFloat(v, c.ID, c.F[p])
+			case schema.TypeInt, schema.TypeUint:
+				v = appendInt(v, c.ID, c.Type, c.I[p])
+			case schema.TypeString:
+				v = appendString(v, c.ID, c.S[p])
+			case schema.TypeBool:
+				v = appendBool(v, c.ID, c.B[p])
+			}
+		}
+		a.val = v
+		if len(v) == 0 {
+			continue
+		}
+		op := a.b.MergeDeferred(pointKeyLen, len(v))
+		putPointKey(op.Key, tenant, table, id, t)
+		copy(op.Value, v)
+		op.Finish()
+	}
+}
+
+func (a *Apply) addErrors(tenant uint32, rows []schema.ErrorRow, index uint64) {
+	for i := range rows {
+		k := make([]byte, 0, 1+4+8+8+4)
+		k = append(k, prefixErrors)
+		k = binary.BigEndian.AppendUint32(k, tenant)
+		k = binary.BigEndian.AppendUint64(k, encodeTime(rows[i].Time))
+		k = binary.BigEndian.AppendUint64(k, index)
+		k = binary.BigEndian.AppendUint32(k, a.errSeq)
+		a.errSeq++
+		v, _ := json.Marshal(&rows[i])
+		_ = a.b.Set(k, v, nil)
+	}
+}
+
+// AddErrors adds error rows recorded at log index index.
+func (a *Apply) AddErrors(tenant uint32, rows []schema.ErrorRow, index uint64) {
+	a.addErrors(tenant, rows, index)
+}
+
+// SetCatalog stores the catalog (after a schema change).
+func (a *Apply) SetCatalog(cat *schema.Catalog) error {
+	v, err := cat.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	return a.b.Set(keyCatalog, v, nil)
+}
+
+// Commit writes the batch with the applied index in it. It does not sync:
+// the log is the durable copy.
+func (a *Apply) Commit(applied uint64) error {
+	defer func() { a.b.Close() }()
+	if a.s.closed.Load() {
+		return ErrClosed
+	}
+	_ = a.b.Set(keyAppliedIndex, binary.BigEndian.AppendUint64(nil, applied), nil)
+	if err := a.b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("storage: commit applied batch: %w", err)
+	}
+	if len(a.newSer) > 0 {
+		a.s.mu.Lock()
+		for k, v := range a.newSer {
+			a.s.mu.series[k] = v
+		}
+		a.s.mu.Unlock()
+	}
+	a.s.applied.Store(applied)
+	return nil
+}
+
+// pebbleLogger sends Pebble's log lines to slog at debug level (errors at
+// error level); a nil logger discards them.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	if p.l != nil {
+		p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+	}
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	if p.l != nil {
+		p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	}
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if p.l != nil {
+		p.l.Error(msg, "component", "pebble")
+	}
+	panic(msg)
+}

@@ -1,0 +1,206 @@
+package storage
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/fineod/fineod/schema"
+)
+
+// A point value is the point's physical fields, sorted by field id:
+//
+//	repeated: uvarint(field id << 3 | type) | value
+//
+// where value is 8 bytes little-endian for float (IEEE 754 bits), integer
+// and unsigned; uvarint length + bytes for string; one byte for boolean.
+// A second write of the same point is stored as a Pebble merge operand and
+// merged field by field, the newer operand winning (last write wins).
+// These constants are part of the on-disk format.
+
+// FieldValue is one decoded field of a point.
+type FieldValue struct {
+	ID   uint32
+	Type schema.Type
+	F    float64
+	I    int64 // TypeInt, and TypeUint's bits
+	S    []byte
+	B    bool
+}
+
+// Value returns the field as a Go value: float64, int64, uint64, string or bool.
+func (f FieldValue) Value() any {
+	switch f.Type {
+	case schema.TypeFloat:
+		return f.F
+	case schema.TypeInt:
+		return f.I
+	case schema.TypeUint:
+		return uint64(f.I)
+	case schema.TypeString:
+		return string(f.S)
+	case schema.TypeBool:
+		return f.B
+	}
+	return nil
+}
+
+var errBadValue = errors.New("storage: corrupt point value")
+
+func appendField(dst []byte, id uint32, typ schema.Type) []byte {
+	return binary.AppendUvarint(dst, uint64(id)<<3|uint64(typ))
+}
+
+func appendFloat(dst []byte, id uint32, v float64) []byte {
+	dst = appendField(dst, id, schema.TypeFloat)
+	return binary.LittleEndian.AppendUint64(dst, math.Float64bits(v))
+}
+
+func appendInt(dst []byte, id uint32, typ schema.Type, v int64) []byte {
+	dst = appendField(dst, id, typ)
+	return binary.LittleEndian.AppendUint64(dst, uint64(v))
+}
+
+func appendString(dst []byte, id uint32, v []byte) []byte {
+	dst = appendField(dst, id, schema.TypeString)
+	dst = binary.AppendUvarint(dst, uint64(len(v)))
+	return append(dst, v...)
+}
+
+func appendBool(dst []byte, id uint32, v bool) []byte {
+	dst = appendField(dst, id, schema.TypeBool)
+	if v {
+		return append(dst, 1)
+	}
+	return append(dst, 0)
+}
+
+// decodeField decodes the field at the start of b and returns the rest.
+// f.S aliases b.
+func decodeField(b []byte, f *FieldValue) ([]byte, error) {
+	h, n := binary.Uvarint(b)
+	if n <= 0 {
+		return nil, errBadValue
+	}
+	b = b[n:]
+	f.ID, f.Type = uint32(h>>3), schema.Type(h&7)
+	switch f.Type {
+	case schema.TypeFloat, schema.TypeInt, schema.TypeUint:
+		if len(b) < 8 {
+			return nil, errBadValue
+		}
+		u := binary.LittleEndian.Uint64(b)
+		if f.Type == schema.TypeFloat {
+			f.F = math.Float64frombits(u)
+		} else {
+			f.I = int64(u)
+		}
+		return b[8:], nil
+	case schema.TypeString:
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return nil, errBadValue
+		}
+		f.S = b[n : n+int(l)]
+		return b[n+int(l):], nil
+	case schema.TypeBool:
+		if len(b) < 1 {
+			return nil, errBadValue
+		}
+		f.B = b[0] != 0
+		return b[1:], nil
+	}
+	return nil, fmt.Errorf("%w: unknown type %d", errBadValue, f.Type)
+}
+
+// DecodeValue appends the fields of an encoded point value to dst.
+// String values alias v.
+func DecodeValue(v []byte, dst []FieldValue) ([]FieldValue, error) {
+	var err error
+	for len(v) > 0 {
+		var f FieldValue
+		if v, err = decodeField(v, &f); err != nil {
+			return dst, err
+		}
+		dst = append(dst, f)
+	}
+	return dst, nil
+}
+
+// fieldSpan is one encoded field inside a value.
+type fieldSpan struct {
+	id  uint32
+	enc []byte
+}
+
+func splitFields(v []byte, dst []fieldSpan) ([]fieldSpan, error) {
+	for len(v) > 0 {
+		var f FieldValue
+		rest, err := decodeField(v, &f)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, fieldSpan{f.ID, v[:len(v)-len(rest)]})
+		v = rest
+	}
+	return dst, nil
+}
+
+// mergeValues merges two encoded point values; fields of newer win.
+func mergeValues(dst, older, newer []byte) ([]byte, error) {
+	var bufA, bufB [16]fieldSpan
+	a, err := splitFields(older, bufA[:0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := splitFields(newer, bufB[:0])
+	if err != nil {
+		return nil, err
+	}
+	// Both are sorted by id (appendPoint writes them sorted); merge.
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i].id < b[j].id):
+			dst = append(dst, a[i].enc...)
+			i++
+		case i == len(a) || b[j].id < a[i].id:
+			dst = append(dst, b[j].enc...)
+			j++
+		default: // same field: newer wins
+			dst = append(dst, b[j].enc...)
+			i++
+			j++
+		}
+	}
+	return dst, nil
+}
+
+// pointMerger is the Pebble merge operator for point values.
+var pointMerger = &pebble.Merger{
+	Name: "fineo.point.v1",
+	Merge: func(key, value []byte) (pebble.ValueMerger, error) {
+		return &valueMerger{v: append([]byte(nil), value...)}, nil
+	},
+}
+
+type valueMerger struct{ v []byte }
+
+func (m *valueMerger) MergeNewer(value []byte) error {
+	v, err := mergeValues(nil, m.v, value)
+	m.v = v
+	return err
+}
+
+func (m *valueMerger) MergeOlder(value []byte) error {
+	v, err := mergeValues(nil, value, m.v)
+	m.v = v
+	return err
+}
+
+func (m *valueMerger) Finish(includesBase bool) ([]byte, io.Closer, error) {
+	return m.v, nil, nil
+}
