@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/fineod/fineod/engine"
+	"github.com/fineod/fineod/ingest"
+	"github.com/fineod/fineod/internal/metrics"
+)
+
+type serveConfig struct {
+	dataDir      string
+	httpAddr     string
+	pgAddr       string
+	logLevel     string
+	logFormat    string
+	maxBodyBytes int64
+	checkpoint   time.Duration
+	walSegment   int64
+}
+
+func newServeCmd() *cobra.Command {
+	var c serveConfig
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the fineod server",
+		Long: `Run the fineod server.
+
+Every flag can also be set with an environment variable: FINEOD_ and the flag
+name in upper case with dashes as underscores (FINEOD_DATA_DIR, FINEOD_HTTP_ADDR, ...).
+A flag given on the command line wins over the environment.`,
+		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			return applyEnv(cmd.Flags())
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return serve(cmd.Context(), c)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.dataDir, "data-dir", "./fineo-data", "directory for the log, the row store and segments")
+	f.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8086", "HTTP listen address (InfluxDB line protocol, /metrics, /health)")
+	f.StringVar(&c.pgAddr, "pg-addr", "127.0.0.1:5433", "Postgres wire protocol listen address (reserved: the SQL server is not part of this build)")
+	f.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	f.Int64Var(&c.maxBodyBytes, "max-body-bytes", ingest.DefaultMaxBodyBytes, "largest accepted write request body, after decompression")
+	f.DurationVar(&c.checkpoint, "checkpoint-interval", 30*time.Second, "how often the row store is flushed and old log segments released")
+	f.Int64Var(&c.walSegment, "wal-segment-size", 64<<20, "size at which log segment files rotate")
+	return cmd
+}
+
+// applyEnv sets every flag not given on the command line from FINEOD_<NAME>.
+func applyEnv(fs *pflag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		env := "FINEOD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", env, v, e)
+			}
+		}
+	})
+	return err
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("invalid --log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("invalid --log-format %q: want text or json", format)
+}
+
+// requireLoopback refuses to listen beyond this machine while fineod has no
+// authentication: an open database on a network is worse than no database.
+func requireLoopback(flag, addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("invalid --%s %q: %w", flag, addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--%s %s is not a loopback address: listening on a network needs authentication, which this build does not have yet; use 127.0.0.1", flag, addr)
+}
+
+func serve(ctx context.Context, c serveConfig) error {
+	log, err := newLogger(c.logLevel, c.logFormat)
+	if err != nil {
+		return err
+	}
+	if err := requireLoopback("http-addr", c.httpAddr); err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	reg := metrics.NewRegistry()
+	db, err := engine.Open(c.dataDir, &engine.Options{
+		Logger:             log.With("component", "engine"),
+		Metrics:            reg,
+		CheckpointInterval: c.checkpoint,
+		WALSegmentSize:     c.walSegment,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Error("close", "err", err)
+		}
+	}()
+
+	mux := http.NewServeMux()
+	ingest.NewHandler(db, ingest.Config{
+		MaxBodyBytes: c.maxBodyBytes,
+		Logger:       log.With("component", "http"),
+		Metrics:      reg,
+		Version:      fineodVersion(),
+	}).Register(mux)
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_ = reg.WriteText(w)
+	})
+	ln, err := net.Listen("tcp", c.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.httpAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("fineod serving", "version", fineodVersion(), "http", ln.Addr().String(), "data_dir", c.dataDir,
+		"pid", strconv.Itoa(os.Getpid()))
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fineod/fineod/cluster"
+	"github.com/fineod/fineod/schema"
+)
+
+// applier is the state machine the log applies to: it decodes each
+// committed entry and writes it to the row store, in log order. It is
+// deterministic: the same log always yields the same row store, catalog and
+// series ids.
+type applier DB
+
+// Apply implements cluster.StateMachine. All entries go into one Pebble
+// batch with the last index, so the row store always holds a prefix of the log.
+func (a *applier) Apply(entries []cluster.Applied) []error {
+	db := (*DB)(a)
+	results := make([]error, len(entries))
+	if len(entries) == 0 {
+		return results
+	}
+	ap := db.rows.NewApply()
+	catChanged := false
+	var batch schema.Batch
+	for i, e := range entries {
+		kind, err := schema.EntryKind(e.Data)
+		if err != nil {
+			results[i] = db.applyFailed(ap, e, err)
+			continue
+		}
+		switch kind {
+		case schema.EntryBatch:
+			batch = schema.Batch{}
+			if err := schema.DecodeBatch(e.Data, &batch); err != nil {
+				results[i] = db.applyFailed(ap, e, err)
+				continue
+			}
+			if err := ap.AddBatch(&batch, e.Index); err != nil {
+				results[i] = db.applyFailed(ap, e, err)
+				continue
+			}
+			rows := batch.Rows()
+			db.m.appliedRows.Add(uint64(rows))
+		case schema.EntrySchema:
+			var ch schema.Ensure
+			if err := schema.DecodeEnsure(e.Data, &ch); err != nil {
+				results[i] = db.applyFailed(ap, e, err)
+				continue
+			}
+			changed, err := db.cat.Apply(&ch, e.Index)
+			if err != nil {
+				results[i] = db.applyFailed(ap, e, err)
+				continue
+			}
+			catChanged = catChanged || changed
+		}
+	}
+	if catChanged {
+		if err := ap.SetCatalog(db.cat); err != nil {
+			return fill(results, err)
+		}
+	}
+	if err := ap.Commit(entries[len(entries)-1].Index); err != nil {
+		db.log.Error("apply commit failed", "err", err, "index", entries[len(entries)-1].Index)
+		return fill(results, err)
+	}
+	return results
+}
+
+// applyFailed records an entry that could not be applied as a processing
+// error of the default tenant, and returns the error for its proposer.
+func (db *DB) applyFailed(ap interface {
+	AddErrors(uint32, []schema.ErrorRow, uint64)
+}, e cluster.Applied, err error) error {
+	db.m.applyErrors.Inc()
+	db.log.Error("cannot apply log entry", "index", e.Index, "err", err)
+	if t, ok := db.cat.Tenant(schema.DefaultTenant); ok {
+		ap.AddErrors(t.ID, []schema.ErrorRow{{
+			Time:    time.Now().UnixNano(),
+			Stage:   schema.StageApply,
+			Kind:    schema.KindProcessing,
+			Message: fmt.Sprintf("log entry %d: %v", e.Index, err),
+		}}, e.Index)
+	}
+	return fmt.Errorf("engine: apply log entry %d: %w", e.Index, err)
+}
+
+func fill(errs []error, err error) []error {
+	for i := range errs {
+		if errs[i] == nil {
+			errs[i] = err
+		}
+	}
+	return errs
+}

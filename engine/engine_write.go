@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/fineod/fineod/schema"
+)
+
+// Point is one row written through the Go API.
+type Point struct {
+	// Database is the database to write to; "" means schema.DefaultDatabase.
+	Database string
+	// Table is the table (measurement) name, kept exactly as given.
+	Table string
+	// Tags identify the series.
+	Tags map[string]string
+	// Fields are the values: float64, float32, int, int8..int64, uint,
+	// uint8..uint64, string, []byte or bool. At least one is required.
+	Fields map[string]any
+	// Time is the point's time; the zero time means now.
+	Time time.Time
+}
+
+// Write writes points to the default tenant. It returns after the points are
+// durable in the log and applied, so a Scan or Query that starts after it
+// returns sees them. Invalid points (no table, no fields, a value of an
+// unsupported type) make Write fail before anything is written, with an
+// error that names the point.
+func (db *DB) Write(ctx context.Context, points []Point) error {
+	if err := db.check(ctx); err != nil {
+		return err
+	}
+	builders := map[string]*schema.Builder{}
+	var order []string
+	now := time.Now().UnixNano()
+	for i, p := range points {
+		if p.Table == "" {
+			return fmt.Errorf("engine: point %d: missing table name", i)
+		}
+		if len(p.Fields) == 0 {
+			return fmt.Errorf("engine: point %d (%s): missing fields", i, p.Table)
+		}
+		dbName := p.Database
+		if dbName == "" {
+			dbName = schema.DefaultDatabase
+		}
+		b, ok := builders[dbName]
+		if !ok {
+			b = schema.NewBuilder(dbName)
+			builders[dbName] = b
+			order = append(order, dbName)
+		}
+		t := now
+		if !p.Time.IsZero() {
+			t = p.Time.UnixNano()
+		}
+		b.StartRow([]byte(p.Table), t)
+		for k, v := range p.Tags {
+			if k == "" || v == "" {
+				return fmt.Errorf("engine: point %d (%s): empty tag key or value", i, p.Table)
+			}
+			b.AddTag([]byte(k), []byte(v))
+		}
+		keys := make([]string, 0, len(p.Fields))
+		for k := range p.Fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if k == "" {
+				return fmt.Errorf("engine: point %d (%s): empty field name", i, p.Table)
+			}
+			if err := addValue(b, k, p.Fields[k]); err != nil {
+				return fmt.Errorf("engine: point %d (%s): %w", i, p.Table, err)
+			}
+		}
+		b.EndRow()
+	}
+	for _, name := range order {
+		if err := db.WriteBatch(ctx, schema.DefaultTenant, builders[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func addValue(b *schema.Builder, k string, v any) error {
+	name := []byte(k)
+	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("field %q: %v is not a finite number", k, x)
+		}
+		b.AddFloat(name, x)
+	case float32:
+		return addValue(b, k, float64(x))
+	case int:
+		b.AddInt(name, int64(x))
+	case int8:
+		b.AddInt(name, int64(x))
+	case int16:
+		b.AddInt(name, int64(x))
+	case int32:
+		b.AddInt(name, int64(x))
+	case int64:
+		b.AddInt(name, x)
+	case uint:
+		b.AddUint(name, uint64(x))
+	case uint8:
+		b.AddUint(name, uint64(x))
+	case uint16:
+		b.AddUint(name, uint64(x))
+	case uint32:
+		b.AddUint(name, uint64(x))
+	case uint64:
+		b.AddUint(name, x)
+	case string:
+		b.AddString(name, []byte(x))
+	case []byte:
+		b.AddString(name, x)
+	case bool:
+		b.AddBool(name, x)
+	default:
+		return fmt.Errorf("field %q: unsupported type %T", k, v)
+	}
+	return nil
+}
+
+// WriteBatch writes the rows and error rows collected in b for a tenant,
+// through the log: first any schema changes the rows need (new tables, tags
+// or physical fields), then one log entry with the batch. It returns after
+// the batch is durable and applied.
+func (db *DB) WriteBatch(ctx context.Context, tenant string, b *schema.Builder) error {
+	if err := db.check(ctx); err != nil {
+		return err
+	}
+	if b.Rows() == 0 && len(b.Errors()) == 0 {
+		return nil
+	}
+	if b.Database == "" {
+		b.Database = schema.DefaultDatabase
+	}
+	var batch *schema.Batch
+	for attempt := 0; ; attempt++ {
+		var ok bool
+		if batch, ok = b.Resolve(db.cat, tenant); ok {
+			break
+		}
+		if attempt == db.opts.MaxSchemaRetries {
+			return fmt.Errorf("engine: schema for database %q did not settle after %d changes", b.Database, attempt)
+		}
+		for _, e := range b.Missing(db.cat, tenant) {
+			p, err := schema.EncodeEnsure(&e)
+			if err != nil {
+				return err
+			}
+			if err := db.node.Propose(ctx, p); err != nil {
+				return fmt.Errorf("engine: schema change for %q: %w", e.Table, err)
+			}
+			db.m.schemaChanges.Inc()
+		}
+	}
+	p, err := schema.EncodeBatch(batch)
+	if err != nil {
+		return err
+	}
+	if err := db.node.Propose(ctx, p); err != nil {
+		return fmt.Errorf("engine: write: %w", err)
+	}
+	db.m.rowsWritten.Add(uint64(b.Rows()))
+	db.m.valuesWritten.Add(uint64(b.Values()))
+	db.m.batchBytes.Add(uint64(len(p)))
+	return nil
+}

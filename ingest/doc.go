@@ -1,0 +1,15 @@
+// Package ingest holds fineod's write endpoints and input parsers.
+//
+// http.go serves the InfluxDB-compatible HTTP API: POST /write (v1),
+// POST /api/v2/write (v2), /ping, /health, and the /query statements writers
+// send before writing (influxql.go). A request body (gzip allowed, limited
+// in size after decompression) is parsed by ingest/lineprotocol; good lines
+// go into a schema.Builder, bad ones become error rows stored with the same
+// batch, and the response is 204 only after the Writer (the engine) says the
+// batch is durable. With bad lines the answer is 400 with each bad line's
+// number and reason, and the good lines are written — InfluxDB's partial
+// write.
+//
+// The package declares the Writer interface it needs; the engine implements
+// it. It does not import the engine.
+package ingest
