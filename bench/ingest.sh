@@ -26,7 +26,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 WORK=${WORK:-${TMPDIR:-/tmp}/fineod-bench}
-FINEOD_URL=${FINEOD_URL:-http://127.0.0.1:8086/write?db=benchmark&precision=ns}
+# fineod is started fresh by peers/fineod.sh unless FINEOD_URL names a running one.
+FINEOD_URL=${FINEOD_URL:-}
 SCALE=${SCALE:-100}
 DURATION=${DURATION:-24h}
 INTERVAL=${INTERVAL:-10s}
@@ -58,7 +59,7 @@ base_of() { sed -E 's#^(https?://[^/]+).*#\1#' <<<"$1"; }
 
 target_url() {
 	case "$1" in
-	fineod) echo "$FINEOD_URL" ;;
+	fineod) if [[ -n $FINEOD_URL ]]; then echo "$FINEOD_URL"; else "$HERE/peers/fineod.sh" url; fi ;;
 	influxdb) "$HERE/peers/influxdb.sh" url ;;
 	victoriametrics) "$HERE/peers/victoriametrics.sh" url ;;
 	*) return 1 ;;
@@ -68,12 +69,14 @@ target_url() {
 peer_start() {
 	case "$1" in
 	influxdb | victoriametrics) "$HERE/peers/$1.sh" start >&2 ;;
+	fineod) [[ -n $FINEOD_URL ]] || "$HERE/peers/fineod.sh" start >&2 ;;
 	esac
 }
 
 peer_stop() {
 	case "$1" in
 	influxdb | victoriametrics) "$HERE/peers/$1.sh" stop >&2 || true ;;
+	fineod) [[ -n $FINEOD_URL ]] || "$HERE/peers/fineod.sh" stop >&2 || true ;;
 	esac
 }
 
@@ -82,7 +85,9 @@ server_pid() {
 	case "$1" in
 	influxdb | victoriametrics) "$HERE/peers/$1.sh" pid 2>/dev/null || true ;;
 	fineod)
-		if [[ -n ${FINEOD_PID:-} ]]; then
+		if [[ -z $FINEOD_URL ]]; then
+			"$HERE/peers/fineod.sh" pid 2>/dev/null || true
+		elif [[ -n ${FINEOD_PID:-} ]]; then
 			echo "$FINEOD_PID"
 		else
 			local port
@@ -130,11 +135,11 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "load average before the run: $LOAD_BEFORE (the benchmark assumes an otherwise idle machine)"
 ALL="$WORK/results/ingest-$STAMP.tsv"
 : >"$ALL"
-trap 'for t in influxdb victoriametrics; do peer_stop $t; done' EXIT
+trap 'for t in fineod influxdb victoriametrics; do peer_stop $t; done' EXIT
 
 for t in "${TARGETS[@]}"; do
 	url=$(target_url "$t") || { log "unknown target $t (want fineod, influxdb or victoriametrics)"; exit 2; }
-	if [[ $t == fineod ]] && ! curl -fsS -o /dev/null --max-time 2 "$(base_of "$url")/ping" 2>/dev/null; then
+	if [[ $t == fineod && -n $FINEOD_URL ]] && ! curl -fsS -o /dev/null --max-time 2 "$(base_of "$url")/ping" 2>/dev/null; then
 		log "fineod: nothing answers $(base_of "$url")/ping; skipped"
 		printf 'fineod\tskipped\n' >>"$ALL"
 		continue

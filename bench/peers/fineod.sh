@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs a throw-away fineod, built from this checkout, as a benchmark target.
+#
+#   bench/peers/fineod.sh start    # build, fresh data dir, wait for /ping
+#   bench/peers/fineod.sh stop     # SIGTERM and wait (data dir is kept until the next start)
+#   bench/peers/fineod.sh url|pid|status|clean
+#
+# HTTP on 127.0.0.1:$FINEOD_PORT (18087). Durability is fineod's only mode: a
+# write is answered 204 after its batch is fsynced in the log and applied.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PORT=${FINEOD_PORT:-18087}
+DIR=${FINEOD_DIR:-${TMPDIR:-/tmp}/fineod-bench/fineod}
+BIN=${FINEOD_BIN:-${TMPDIR:-/tmp}/fineod-bench/bin/fineod}
+URL="http://127.0.0.1:${PORT}"
+
+pid_alive() { [[ -f "$DIR.pid" ]] && kill -0 "$(cat "$DIR.pid")" 2>/dev/null; }
+
+case "${1:-}" in
+start)
+	if pid_alive; then "$0" stop; fi
+	mkdir -p "$(dirname "$BIN")"
+	(cd "$ROOT" && go build -o "$BIN" ./cmd/fineod)
+	rm -rf "$DIR"
+	"$BIN" serve --data-dir "$DIR" --http-addr "127.0.0.1:${PORT}" --log-level warn >"$DIR.log" 2>&1 &
+	echo $! >"$DIR.pid"
+	for _ in $(seq 1 200); do
+		if curl -fsS -o /dev/null "$URL/ping" 2>/dev/null; then
+			echo "fineod: started pid $(cat "$DIR.pid") on $URL, data in $DIR"
+			exit 0
+		fi
+		sleep 0.05
+	done
+	echo "fineod: did not answer /ping; log:" >&2
+	cat "$DIR.log" >&2
+	exit 1
+	;;
+stop)
+	if pid_alive; then
+		pid=$(cat "$DIR.pid")
+		kill -TERM "$pid"
+		for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	fi
+	rm -f "$DIR.pid"
+	;;
+url) echo "$URL/write?db=benchmark&precision=ns" ;;
+pid) pid_alive && cat "$DIR.pid" ;;
+status) if pid_alive; then echo "running pid $(cat "$DIR.pid")"; else echo stopped; exit 1; fi ;;
+clean) "$0" stop; rm -rf "$DIR" "$DIR.log" ;;
+*) echo "usage: $0 start|stop|url|pid|status|clean" >&2; exit 2 ;;
+esac
