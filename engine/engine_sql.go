@@ -1,0 +1,421 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/fineod/fineod/schema"
+	"github.com/fineod/fineod/sql"
+	"github.com/fineod/fineod/storage"
+)
+
+// This file implements the interfaces package sql declares: the catalog of
+// logical tables (sql.Catalog) and the column-batch scan (sql.Scanner).
+//
+// Until late binding lands in full, a table's logical columns are: time,
+// then the tag keys in the order first seen, then one column per distinct
+// physical field name, typed by the first physical field of that name.
+// Values of other physical types of the same name are cast on read; a
+// value that does not cast reads as NULL.
+
+// sqlCatalog adapts the DB to sql.Catalog.
+type sqlCatalog DB
+
+// SQLCatalog returns the database's catalog as SQL sees it.
+func (db *DB) SQLCatalog() sql.Catalog { return (*sqlCatalog)(db) }
+
+// SQLScanner returns the database's scanner for SQL.
+func (db *DB) SQLScanner() sql.Scanner { return (*sqlScanner)(db) }
+
+func sqlType(t schema.Type) sql.Type {
+	switch t {
+	case schema.TypeFloat:
+		return sql.TypeFloat8
+	case schema.TypeUint:
+		return sql.TypeNumeric
+	case schema.TypeInt:
+		return sql.TypeInt8
+	case schema.TypeString:
+		return sql.TypeText
+	case schema.TypeBool:
+		return sql.TypeBool
+	}
+	return sql.TypeText
+}
+
+// logicalColumns returns the SQL columns of a table and, for each physical
+// field id, the index of the column it feeds (0 = none).
+func logicalColumns(t *schema.Table) ([]sql.ColumnInfo, map[uint32]int) {
+	cols := []sql.ColumnInfo{{Name: "time", Type: sql.TypeTimestamptz, Kind: sql.KindTime}}
+	byName := map[string]int{"time": 0}
+	for _, k := range t.TagKeys {
+		if _, dup := byName[k]; dup {
+			continue
+		}
+		byName[k] = len(cols)
+		cols = append(cols, sql.ColumnInfo{Name: k, Type: sql.TypeText, Kind: sql.KindTag})
+	}
+	feeds := map[uint32]int{}
+	for _, f := range t.Fields {
+		i, ok := byName[f.Name]
+		if !ok {
+			i = len(cols)
+			byName[f.Name] = i
+			cols = append(cols, sql.ColumnInfo{Name: f.Name, Type: sqlType(f.Type), Kind: sql.KindField})
+		}
+		if cols[i].Kind == sql.KindField {
+			feeds[f.ID] = i
+		}
+	}
+	return cols, feeds
+}
+
+func tableInfo(t *schema.Table) sql.TableInfo {
+	cols, _ := logicalColumns(t)
+	return sql.TableInfo{Database: t.Database, Name: t.Name, Columns: cols}
+}
+
+func (c *sqlCatalog) Tables(tenant, database string) []sql.TableInfo {
+	ten, ok := c.cat.Tenant(tenant)
+	if !ok {
+		return nil
+	}
+	var out []sql.TableInfo
+	for _, t := range c.cat.Tables(ten.ID, database) {
+		out = append(out, tableInfo(t))
+	}
+	return out
+}
+
+func (c *sqlCatalog) Table(tenant, database, name string) (sql.TableInfo, bool) {
+	ten, ok := c.cat.Tenant(tenant)
+	if !ok {
+		return sql.TableInfo{}, false
+	}
+	t, ok := c.cat.Table(ten.ID, database, name)
+	if !ok {
+		return sql.TableInfo{}, false
+	}
+	return tableInfo(t), true
+}
+
+func (c *sqlCatalog) Databases(tenant string) []string { return (*DB)(c).Databases(tenant) }
+
+// Version changes whenever the catalog does; SQL uses it to invalidate
+// cached plans.
+func (c *sqlCatalog) Version() uint64 { return c.cat.Version() }
+
+// sqlScanner adapts the DB to sql.Scanner.
+type sqlScanner DB
+
+// scanBatchRows is the number of rows in one batch handed to SQL.
+const scanBatchRows = 4096
+
+func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.Batch) error) error {
+	db := (*DB)(s)
+	if err := db.check(ctx); err != nil {
+		return err
+	}
+	ten, ok := db.cat.Tenant(spec.Tenant)
+	if !ok {
+		return fmt.Errorf("engine: tenant %q does not exist", spec.Tenant)
+	}
+	tbl, ok := db.cat.Table(ten.ID, spec.Database, spec.Table)
+	if !ok {
+		return fmt.Errorf("engine: table %q does not exist in database %q", spec.Table, spec.Database)
+	}
+	cols, feeds := logicalColumns(tbl)
+	colIdx := map[string]int{}
+	for i, c := range cols {
+		colIdx[c.Name] = i
+	}
+	// Output layout: time, then the requested columns in order.
+	out := []int{0}
+	for _, name := range spec.Columns {
+		i, ok := colIdx[name]
+		if !ok {
+			return fmt.Errorf("engine: table %q has no column %q", spec.Table, name)
+		}
+		if i != 0 {
+			out = append(out, i)
+		}
+	}
+	// Where each logical column lands in the batch (-1 = not requested).
+	slot := make([]int, len(cols))
+	for i := range slot {
+		slot[i] = -1
+	}
+	for j, i := range out {
+		slot[i] = j
+	}
+	series, err := db.matchSeries(ten.ID, tbl.ID, spec.TagFilters)
+	if err != nil || len(series) == 0 {
+		return err
+	}
+	b := &sql.Batch{Cols: make([]sql.Vector, len(out))}
+	for j, i := range out {
+		b.Cols[j].Type = cols[i].Type
+	}
+	reset := func() {
+		b.Len = 0
+		for j := range b.Cols {
+			v := &b.Cols[j]
+			v.F64, v.I64, v.Str, v.Bool, v.Null = v.F64[:0], v.I64[:0], v.Str[:0], v.Bool[:0], v.Null[:0]
+		}
+	}
+	reset()
+	var (
+		curSeries uint64
+		tagVals   []string // per output slot: the series' tag value or "" (NULL)
+		tagNull   []bool
+		set       = make([]bool, len(out))
+		n         int
+	)
+	tagsOf := map[uint64][]string{}
+	ids := make([]uint64, 0, len(series))
+	for _, si := range series {
+		ids = append(ids, si.ID)
+		tagsOf[si.ID] = si.Tags
+	}
+	tagVals = make([]string, len(out))
+	tagNull = make([]bool, len(out))
+	err = db.rows.Scan(ten.ID, tbl.ID, ids, spec.MinTime, spec.MaxTime, func(sid uint64, t int64, fields []storage.FieldValue) error {
+		if sid != curSeries || n == 0 {
+			curSeries = sid
+			for j := range tagVals {
+				tagVals[j], tagNull[j] = "", true
+			}
+			tags := tagsOf[sid]
+			for k := 0; k+1 < len(tags); k += 2 {
+				if i, ok := colIdx[tags[k]]; ok && cols[i].Kind == sql.KindTag && slot[i] >= 0 {
+					tagVals[slot[i]], tagNull[slot[i]] = tags[k+1], false
+				}
+			}
+		}
+		n++
+		if n%scanBatchRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		// time
+		b.Cols[0].I64 = append(b.Cols[0].I64, t)
+		b.Cols[0].Null = append(b.Cols[0].Null, false)
+		for j := range set {
+			set[j] = false
+		}
+		set[0] = true
+		for j := 1; j < len(out); j++ {
+			if cols[out[j]].Kind == sql.KindTag {
+				v := &b.Cols[j]
+				v.Str = append(v.Str, tagVals[j])
+				v.Null = append(v.Null, tagNull[j])
+				set[j] = true
+			}
+		}
+		for _, f := range fields {
+			i, ok := feeds[f.ID]
+			if !ok || slot[i] < 0 || set[slot[i]] {
+				continue
+			}
+			j := slot[i]
+			if appendCast(&b.Cols[j], f) {
+				set[j] = true
+			}
+		}
+		for j := 1; j < len(out); j++ {
+			if !set[j] {
+				appendNull(&b.Cols[j])
+			}
+		}
+		b.Len++
+		if b.Len == scanBatchRows {
+			if err := fn(b); err != nil {
+				return err
+			}
+			reset()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if b.Len > 0 {
+		return fn(b)
+	}
+	return nil
+}
+
+// matchSeries returns the series of a table that pass the tag filters,
+// using the tag index for equality and IN filters.
+func (db *DB) matchSeries(tenant, table uint32, filters []sql.TagFilter) ([]storage.SeriesInfo, error) {
+	all, err := db.rows.Series(tenant, table)
+	if err != nil {
+		return nil, err
+	}
+	var keep map[uint64]bool
+	for _, f := range filters {
+		if f.Op != sql.TagEq && f.Op != sql.TagIn {
+			continue
+		}
+		ids := map[uint64]bool{}
+		for _, v := range f.Values {
+			got, err := db.rows.SeriesWithTag(tenant, table, f.Key, v)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range got {
+				if keep == nil || keep[id] {
+					ids[id] = true
+				}
+			}
+		}
+		keep = ids
+	}
+	var out []storage.SeriesInfo
+	for _, s := range all {
+		if keep != nil && !keep[s.ID] {
+			continue
+		}
+		if passesTagFilters(s.Tags, filters) {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func passesTagFilters(tags []string, filters []sql.TagFilter) bool {
+	for _, f := range filters {
+		v, has := "", false
+		for k := 0; k+1 < len(tags); k += 2 {
+			if tags[k] == f.Key {
+				v, has = tags[k+1], true
+				break
+			}
+		}
+		in := false
+		for _, want := range f.Values {
+			if has && v == want {
+				in = true
+				break
+			}
+		}
+		switch f.Op {
+		case sql.TagEq, sql.TagIn:
+			if !in {
+				return false
+			}
+		case sql.TagNe, sql.TagNotIn:
+			// SQL: NULL <> 'x' is not true, so a series without the tag fails.
+			if !has || in {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func appendNull(v *sql.Vector) {
+	switch v.Type {
+	case sql.TypeFloat8, sql.TypeFloat4, sql.TypeNumeric:
+		v.F64 = append(v.F64, 0)
+	case sql.TypeBool:
+		v.Bool = append(v.Bool, false)
+	case sql.TypeText, sql.TypeVarchar:
+		v.Str = append(v.Str, "")
+	default:
+		v.I64 = append(v.I64, 0)
+	}
+	v.Null = append(v.Null, true)
+}
+
+// appendCast appends f to v converted to v's type; it reports false (and
+// appends nothing) if the value does not convert.
+func appendCast(v *sql.Vector, f storage.FieldValue) bool {
+	switch v.Type {
+	case sql.TypeFloat8, sql.TypeNumeric:
+		var x float64
+		switch f.Type {
+		case schema.TypeFloat:
+			x = f.F
+		case schema.TypeInt:
+			x = float64(f.I)
+		case schema.TypeUint:
+			x = float64(uint64(f.I))
+		case schema.TypeString:
+			p, err := strconv.ParseFloat(string(f.S), 64)
+			if err != nil {
+				return false
+			}
+			x = p
+		default:
+			return false
+		}
+		v.F64 = append(v.F64, x)
+	case sql.TypeInt8:
+		var x int64
+		switch f.Type {
+		case schema.TypeInt:
+			x = f.I
+		case schema.TypeUint:
+			if uint64(f.I) > math.MaxInt64 {
+				return false
+			}
+			x = f.I
+		case schema.TypeFloat:
+			if math.IsNaN(f.F) || f.F > math.MaxInt64 || f.F < math.MinInt64 {
+				return false
+			}
+			x = int64(math.RoundToEven(f.F))
+		case schema.TypeString:
+			p, err := strconv.ParseInt(string(f.S), 10, 64)
+			if err != nil {
+				return false
+			}
+			x = p
+		default:
+			return false
+		}
+		v.I64 = append(v.I64, x)
+	case sql.TypeText:
+		var s string
+		switch f.Type {
+		case schema.TypeString:
+			s = string(f.S)
+		case schema.TypeFloat:
+			s = strconv.FormatFloat(f.F, 'g', -1, 64)
+		case schema.TypeInt:
+			s = strconv.FormatInt(f.I, 10)
+		case schema.TypeUint:
+			s = strconv.FormatUint(uint64(f.I), 10)
+		case schema.TypeBool:
+			s = strconv.FormatBool(f.B)
+		}
+		v.Str = append(v.Str, s)
+	case sql.TypeBool:
+		var x bool
+		switch f.Type {
+		case schema.TypeBool:
+			x = f.B
+		case schema.TypeInt, schema.TypeUint:
+			x = f.I != 0
+		case schema.TypeString:
+			p, err := strconv.ParseBool(string(f.S))
+			if err != nil {
+				return false
+			}
+			x = p
+		default:
+			return false
+		}
+		v.Bool = append(v.Bool, x)
+	default:
+		return false
+	}
+	v.Null = append(v.Null, false)
+	return true
+}

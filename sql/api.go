@@ -1,0 +1,109 @@
+package sql
+
+import (
+	"context"
+
+	"github.com/fineod/fineod/schema"
+)
+
+// This file is the contract between the SQL engine and its two sides:
+// below it the database (Catalog, Scanner, Writer — implemented by package
+// engine), above it the servers (Session — used by sql/pgwire, HTTP SQL and
+// the Go API).
+
+// Type is a SQL type, identified by its PostgreSQL type OID.
+type Type uint32
+
+// The PostgreSQL type OIDs fineod uses.
+const (
+	TypeUnknown     Type = 0
+	TypeBool        Type = 16
+	TypeInt8        Type = 20 // bigint
+	TypeInt2        Type = 21 // smallint
+	TypeInt4        Type = 23 // integer
+	TypeText        Type = 25
+	TypeFloat4      Type = 700 // real
+	TypeFloat8      Type = 701 // double precision
+	TypeVarchar     Type = 1043
+	TypeTimestamp   Type = 1114
+	TypeTimestamptz Type = 1184
+	TypeInterval    Type = 1186
+	TypeNumeric     Type = 1700
+	TypeJSON        Type = 114
+	TypeName        Type = 19
+	TypeOID         Type = 26
+	TypeChar        Type = 18
+)
+
+// ColumnKind says whether a table column is the time, a tag or a field.
+type ColumnKind uint8
+
+const (
+	KindTime ColumnKind = iota
+	KindTag
+	KindField
+)
+
+// ColumnInfo is one column of a table as SQL sees it.
+type ColumnInfo struct {
+	Name string
+	Type Type
+	Kind ColumnKind
+}
+
+// TableInfo is a table as SQL sees it: time first, then tags, then fields.
+type TableInfo struct {
+	Database string
+	Name     string
+	Columns  []ColumnInfo
+}
+
+// Catalog is what SQL needs to know of a tenant's tables.
+type Catalog interface {
+	// Tables lists the tenant's tables in a database ("" = all databases).
+	Tables(tenant, database string) []TableInfo
+	// Table finds one table by its exact name.
+	Table(tenant, database, name string) (TableInfo, bool)
+	// Databases lists the tenant's databases.
+	Databases(tenant string) []string
+}
+
+// TagFilterOp is the operator of a pushed-down tag predicate.
+type TagFilterOp uint8
+
+const (
+	TagEq TagFilterOp = iota + 1 // tag = v  (Values has one element)
+	TagIn                        // tag IN (v...)
+	TagNe                        // tag <> v
+	TagNotIn                     // tag NOT IN (v...)
+)
+
+// TagFilter is a predicate on a tag that the scan applies by series.
+type TagFilter struct {
+	Key    string
+	Op     TagFilterOp
+	Values []string
+}
+
+// ScanSpec is what a query asks of storage for one table. The scan returns
+// only rows with MinTime <= time <= MaxTime (ns since the epoch) whose
+// series pass every TagFilter, and only the named Columns (time is always
+// column 0 of each batch whether named or not).
+type ScanSpec struct {
+	Tenant, Database, Table string
+	MinTime, MaxTime        int64
+	TagFilters              []TagFilter
+	Columns                 []string
+}
+
+// Scanner reads table rows in column batches.
+type Scanner interface {
+	// Scan calls fn with batches of at most a few thousand rows, in (series,
+	// time) order. The batch and its vectors are reused after fn returns.
+	Scan(ctx context.Context, spec ScanSpec, fn func(*Batch) error) error
+}
+
+// Writer is how INSERT and COPY FROM write: the same path as HTTP ingest.
+type Writer interface {
+	WriteBatch(ctx context.Context, tenant string, b *schema.Builder) error
+}
