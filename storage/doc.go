@@ -1,0 +1,23 @@
+// Package storage owns fineod's storage tiers. Today that is the row store
+// (rowstore.go, scan.go): a Pebble database holding recent points, the
+// series index, the tag inverted index, the errors table, the catalog and
+// the applied log index.
+//
+// Keys (keys.go) keep one series' points adjacent and in time order:
+// 0x01 | tenant | table | series id | time (big-endian, sign-flipped). A
+// point's value (value.go) lists its physical fields by id. A second write
+// of the same point is a Pebble merge operand; the merge operator keeps the
+// newer value of each field (last write wins), so writes never read first.
+//
+// One key per point was chosen over runs of points per key: with Pebble's
+// WAL off and merge operands, point keys apply at several hundred thousand
+// rows per second per core (see bench/RESULTS.md), well past the HTTP and
+// parse cost of the same rows, and they keep point identity and last write
+// wins trivial. Revisit if the row store becomes the bottleneck.
+//
+// Durability: Pebble runs with DisableWAL. The replicated log is the WAL;
+// each Apply commits data and the applied index in one batch, so after a
+// crash Pebble holds a prefix of the log and the engine replays the rest.
+// Flush (called by the engine's checkpoint) makes the applied index durable
+// in Pebble's files so the log before it can be released.
+package storage
