@@ -1,6 +1,7 @@
 // Command fineod is the fineod time-series database server and its tools.
 //
 //	fineod serve     run the server (HTTP line protocol ingest, /metrics)
+//	fineod sql       run SQL against a server and print the result
 //	fineod version   print the version
 package main
 
@@ -25,6 +26,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newVersionCmd(), newSQLCmd())
 	return root
 }
