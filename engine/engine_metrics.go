@@ -10,6 +10,9 @@ type engineMetrics struct {
 	schemaChanges *metrics.Counter
 	applyErrors   *metrics.Counter
 	checkpoints   *metrics.Counter
+	// proposalRetries counts proposals raft dropped for backpressure and
+	// the write retried.
+	proposalRetries *metrics.Counter
 }
 
 func (m *engineMetrics) register(r *metrics.Registry, db *DB) {
@@ -19,6 +22,7 @@ func (m *engineMetrics) register(r *metrics.Registry, db *DB) {
 	m.appliedRows = r.Counter("fineo_applied_rows_total", "Rows applied to the row store (including replay).")
 	m.schemaChanges = r.Counter("fineo_schema_changes_total", "Schema changes proposed by writes.")
 	m.applyErrors = r.Counter("fineo_errors_total", "Rows written to the errors table.", "stage", "apply", "kind", "processing")
+	m.proposalRetries = r.Counter("fineo_log_proposal_retries_total", "Writes retried because the log pushed back (too many uncommitted bytes).")
 	m.checkpoints = r.Counter("fineo_checkpoints_total", "Row store flushes that released log segments.")
 	r.CounterFunc("fineo_log_fsyncs_total", "Log fsyncs (group commit: many writes share one).", func() float64 {
 		return float64(db.node.Stats().Fsyncs)

@@ -155,5 +155,5 @@ func (db *DB) CreateDatabase(ctx context.Context, tenant, name string) error {
 	if err != nil {
 		return err
 	}
-	return db.node.Propose(ctx, p)
+	return db.propose(ctx, p)
 }

@@ -2,10 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
 	"time"
+
+	"go.etcd.io/raft/v3"
 
 	"github.com/fineod/fineod/schema"
 )
@@ -158,7 +161,7 @@ func (db *DB) WriteBatch(ctx context.Context, tenant string, b *schema.Builder) 
 			if err != nil {
 				return err
 			}
-			if err := db.node.Propose(ctx, p); err != nil {
+			if err := db.propose(ctx, p); err != nil {
 				return fmt.Errorf("engine: schema change for %q: %w", e.Table, err)
 			}
 			db.m.schemaChanges.Inc()
@@ -168,11 +171,38 @@ func (db *DB) WriteBatch(ctx context.Context, tenant string, b *schema.Builder) 
 	if err != nil {
 		return err
 	}
-	if err := db.node.Propose(ctx, p); err != nil {
+	if err := db.propose(ctx, p); err != nil {
 		return fmt.Errorf("engine: write: %w", err)
 	}
 	db.m.rowsWritten.Add(uint64(b.Rows()))
 	db.m.valuesWritten.Add(uint64(b.Values()))
 	db.m.batchBytes.Add(uint64(len(p)))
 	return nil
+}
+
+// maxProposeWait bounds how long a write waits for room in the log when
+// raft drops its proposal (too many uncommitted bytes: the disk is behind).
+const maxProposeWait = 10 * time.Second
+
+// propose proposes p and waits for it to be applied. A proposal raft drops
+// (backpressure) never reached the log, so it is retried with backoff until
+// ctx ends or maxProposeWait passes.
+func (db *DB) propose(ctx context.Context, p []byte) error {
+	backoff := time.Millisecond
+	deadline := time.Now().Add(maxProposeWait)
+	for {
+		err := db.node.Propose(ctx, p)
+		if !errors.Is(err, raft.ErrProposalDropped) || time.Now().After(deadline) {
+			return err
+		}
+		db.m.proposalRetries.Inc()
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if backoff < 100*time.Millisecond {
+			backoff *= 2
+		}
+	}
 }
