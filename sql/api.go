@@ -72,10 +72,10 @@ type Catalog interface {
 type TagFilterOp uint8
 
 const (
-	TagEq TagFilterOp = iota + 1 // tag = v  (Values has one element)
-	TagIn                        // tag IN (v...)
-	TagNe                        // tag <> v
-	TagNotIn                     // tag NOT IN (v...)
+	TagEq    TagFilterOp = iota + 1 // tag = v  (Values has one element)
+	TagIn                           // tag IN (v...)
+	TagNe                           // tag <> v
+	TagNotIn                        // tag NOT IN (v...)
 )
 
 // TagFilter is a predicate on a tag that the scan applies by series.

@@ -21,6 +21,8 @@ import (
 	"github.com/fineod/fineod/engine"
 	"github.com/fineod/fineod/ingest"
 	"github.com/fineod/fineod/internal/metrics"
+	"github.com/fineod/fineod/sql"
+	"github.com/fineod/fineod/sql/pgwire"
 )
 
 type serveConfig struct {
@@ -55,7 +57,7 @@ A flag given on the command line wins over the environment.`,
 	f := cmd.Flags()
 	f.StringVar(&c.dataDir, "data-dir", "./fineo-data", "directory for the log, the row store and segments")
 	f.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8086", "HTTP listen address (InfluxDB line protocol, /metrics, /health)")
-	f.StringVar(&c.pgAddr, "pg-addr", "127.0.0.1:5433", "Postgres wire protocol listen address (reserved: the SQL server is not part of this build)")
+	f.StringVar(&c.pgAddr, "pg-addr", "127.0.0.1:5433", `Postgres wire protocol listen address ("" = none)`)
 	f.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	f.Int64Var(&c.maxBodyBytes, "max-body-bytes", ingest.DefaultMaxBodyBytes, "largest accepted write request body, after decompression")
@@ -120,6 +122,11 @@ func serve(ctx context.Context, c serveConfig) error {
 	if err := requireLoopback("http-addr", c.httpAddr); err != nil {
 		return err
 	}
+	if c.pgAddr != "" {
+		if err := requireLoopback("pg-addr", c.pgAddr); err != nil {
+			return err
+		}
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -142,6 +149,7 @@ func serve(ctx context.Context, c serveConfig) error {
 		}
 	}()
 
+	sqlEng := sql.NewEngine(db.SQLCatalog(), db.SQLScanner(), db, nil)
 	mux := http.NewServeMux()
 	ingest.NewHandler(db, ingest.Config{
 		MaxBodyBytes: c.maxBodyBytes,
@@ -167,10 +175,30 @@ func serve(ctx context.Context, c serveConfig) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("fineod serving", "version", fineodVersion(), "http", ln.Addr().String(), "data_dir", c.dataDir,
-		"pid", strconv.Itoa(os.Getpid()))
+	var pg *pgwire.Server
+	pgListen := "off"
+	if c.pgAddr != "" {
+		pln, err := net.Listen("tcp", c.pgAddr)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("listen on %s: %w", c.pgAddr, err)
+		}
+		pg = pgwire.NewServer(pgwire.Config{
+			Backend:       pgBackend{sqlEng},
+			Logger:        log.With("component", "pgwire"),
+			ServerVersion: sql.ServerVersion,
+		})
+		go func() {
+			if err := pg.Serve(pln); err != nil && !errors.Is(err, pgwire.ErrServerClosed) {
+				errc <- fmt.Errorf("postgres wire server: %w", err)
+			}
+		}()
+		pgListen = pln.Addr().String()
+	}
+	log.Info("fineod serving", "version", fineodVersion(), "http", ln.Addr().String(), "pg", pgListen,
+		"data_dir", c.dataDir, "pid", strconv.Itoa(os.Getpid()))
 
 	select {
 	case <-ctx.Done():
@@ -184,6 +212,11 @@ func serve(ctx context.Context, c serveConfig) error {
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("http shutdown", "err", err)
+	}
+	if pg != nil {
+		if err := pg.Shutdown(sctx); err != nil {
+			log.Warn("postgres wire shutdown", "err", err)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,106 @@
+// Package sql is fineod's SQL engine: it parses PostgreSQL-dialect SQL with
+// pg_query_go (the real PostgreSQL grammar), binds names against a
+// tenant's tables, plans, and executes with column-batch operators.
+//
+// # Contracts
+//
+// api.go is the contract with the two sides. Below: Catalog (tables and
+// columns), Scanner (column batches for a ScanSpec) and Writer (INSERT),
+// implemented by package engine. Above: Engine, Session, Stmt and Result,
+// used by sql/pgwire, HTTP SQL and the Go API:
+//
+//	eng := sql.NewEngine(cat, scanner, writer, nil)
+//	s := eng.NewSession(tenant, database, user)  // one per connection
+//	for _, q := range s.Split(text) { st, _ := s.Prepare(ctx, q, nil); res, _ := st.Execute(ctx, nil) ... }
+//
+// Every error the package returns is an *Error with a SQLSTATE.
+//
+// # Pipeline and files
+//
+//	engine.go, stmt.go, settings.go   Engine (plan cache), Session, Stmt, Result, SET/SHOW
+//	bind.go, bind_select.go           parse tree -> typed expressions and plans
+//	join.go, subquery.go, window.go   joins, subqueries, window binding
+//	expr.go, funcs.go, timeparse.go   vectorised expressions, functions, time parsing
+//	plan.go, agg.go, window_exec.go   operators: scan, filter, project, hash aggregate,
+//	                                  sort / top-N, limit, distinct, union, join, window
+//	pushdown.go                       time range and tag predicates into ScanSpec
+//	insert.go                         INSERT through Writer (schema.Builder)
+//	vec.go, types.go, errors.go       vectors, hash tables, types, SQLSTATEs
+//
+// Plans are immutable trees of operators; execution is push-based: a plan
+// runs its input and emits *Batch values downstream, so scan -> filter ->
+// project -> hash aggregate evaluates every expression over whole vectors.
+// Results become rows only in Result.Row. A statement runs to completion
+// inside Execute (its result is held in batches).
+//
+// Binding runs twice per statement: the first pass records the columns
+// each table reference uses, the second builds scans that fetch only
+// those. Parsed and planned statements are cached per Engine by (tenant,
+// database, parameter types, text) in an LRU; a VersionedCatalog's
+// Version invalidates plans (the parse tree is kept and re-bound).
+//
+// # Names
+//
+// Table and column names resolve as in PostgreSQL: unquoted identifiers
+// fold to lower case and must match exactly, quoted ones match exactly.
+// Because line-protocol writers use mixed case, an unquoted table name
+// with no exact match falls back to the unique case-insensitive match (a
+// quoted name never does); column names fall back the same way. The schema
+// "public" (or none) is the session's database; another schema name that
+// is one of the tenant's databases selects that database.
+//
+// # Supported
+//
+//   - SELECT without FROM; FROM tables, subqueries, CTEs (WITH, not
+//     RECURSIVE), VALUES; inner, left and right hash joins (ON, USING),
+//     cross joins; UNION [ALL].
+//   - Expressions: arithmetic, comparisons, ||, AND/OR/NOT with
+//     three-valued NULL logic, IN lists, BETWEEN [SYMMETRIC], LIKE/ILIKE,
+//     ~ regular expressions, IS [NOT] NULL/TRUE/FALSE/DISTINCT FROM, CASE
+//     (branches evaluated only on their rows), COALESCE, NULLIF, GREATEST,
+//     LEAST, casts (:: and CAST), $n parameters (types inferred), scalar
+//     subqueries, IN (subquery), EXISTS (uncorrelated only).
+//   - WHERE, GROUP BY (columns, expressions, ordinals, output aliases),
+//     HAVING, aggregates count(*), count(x), count(DISTINCT x) (DISTINCT
+//     works for every aggregate), sum, avg, min, max, first(v, t),
+//     last(v, t), stddev/stddev_samp/stddev_pop, variance/var_samp/var_pop,
+//     bool_and/bool_or, percentile_cont/percentile_disc WITHIN GROUP,
+//     FILTER (WHERE ...).
+//   - ORDER BY (ASC/DESC, NULLS FIRST/LAST, alias, ordinal, expression)
+//     with a top-N heap under LIMIT; LIMIT/OFFSET; DISTINCT, DISTINCT ON.
+//   - Windows: row_number, rank, dense_rank, lag, lead, first_value,
+//     last_value and aggregates OVER (PARTITION BY ... ORDER BY ...) with
+//     the default frame, ROWS/RANGE UNBOUNDED PRECEDING / CURRENT ROW /
+//     UNBOUNDED FOLLOWING and ROWS n PRECEDING/FOLLOWING.
+//   - Time: now() / current_timestamp (statement start), date_trunc,
+//     date_bin, time_bucket(width, ts [, offset | origin]) (TimescaleDB
+//     order and default origin 2000-01-03), extract / date_part,
+//     to_timestamp(double), interval literals, ts ± interval (months added
+//     calendar-wise), ts - ts, timestamptz literals in ISO forms.
+//   - Functions: abs, round, trunc, floor, ceil, sqrt, cbrt, exp, ln, log,
+//     log10, power, mod, sign, pi, degrees, radians, lower, upper, length,
+//     concat, substr, replace, split_part, starts_with, strpos, left,
+//     right, trim/btrim/ltrim/rtrim, reverse, version(),
+//     current_database(), current_schema(), current_user,
+//     current_setting(), pg_backend_pid().
+//   - Statements: SELECT, EXPLAIN (plan text with what was pushed into
+//     each scan), INSERT ... VALUES / INSERT ... SELECT, SET / SET ... TO
+//     / RESET / SHOW, BEGIN / START TRANSACTION / COMMIT / ROLLBACK /
+//     SAVEPOINT (accepted; every statement applies on its own, there is no
+//     multi-statement atomicity or rollback), DISCARD ALL.
+//   - Pushdown: see pushdown.go.
+//
+// # Not supported (yet)
+//
+// CREATE TABLE, DROP TABLE, UPDATE, DELETE (0A000); correlated
+// subqueries; FULL and NATURAL joins; INTERSECT/EXCEPT; GROUPING SETS;
+// recursive CTEs; arrays, json operators, date/time types other than
+// timestamp[tz] and interval; to_timestamp(text, fmt); named windows,
+// GROUPS frames and RANGE offsets; pg_catalog and information_schema
+// tables. Time zones: every computation and text form is UTC (SET TimeZone
+// is recorded and reported only). numeric is double precision underneath.
+// Integer arithmetic does not detect overflow. Intervals are kept in
+// nanoseconds inside the engine (a day is 24 hours; only interval
+// constants keep months apart); Result.Row splits them into days and
+// microseconds.
+package sql

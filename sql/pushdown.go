@@ -1,0 +1,155 @@
+package sql
+
+// Pushdown moves what storage can do into the ScanSpec:
+//
+//  1. the time range: conjuncts `time op X` (op one of < <= > >= =, also
+//     from BETWEEN) where X has no column references — constants,
+//     parameters, now() and arithmetic on them. X is evaluated when the
+//     statement runs, so a cached plan with now() or $1 stays correct.
+//  2. tag predicates: `tag = X`, `tag <> X`, `tag IN (...)`,
+//     `tag NOT IN (...)` with constants or parameters.
+//
+// A pushed conjunct is implied by the scan's contract (ScanSpec returns only
+// rows in [MinTime, MaxTime] whose series pass every TagFilter; a series
+// without the tag fails =, IN, <> and NOT IN alike, as NULL does in SQL),
+// so it is removed from the filter. Everything else stays in the filter.
+
+// tagPush is a tag predicate whose values are evaluated at run time.
+type tagPush struct {
+	key  string
+	op   TagFilterOp
+	vals []expr
+}
+
+// conjuncts splits an AND tree.
+func conjuncts(e expr) []expr {
+	if b, ok := e.(*boolExpr); ok && b.and {
+		var out []expr
+		for _, a := range b.args {
+			out = append(out, conjuncts(a)...)
+		}
+		return out
+	}
+	return []expr{e}
+}
+
+// pushable reports whether e can be evaluated once before the scan.
+func pushable(e expr) bool {
+	ok := isStable(e)
+	walkExpr(e, func(x expr) {
+		if _, sub := x.(*subqExpr); sub {
+			ok = false
+		}
+	})
+	return ok
+}
+
+var flipOp = map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
+
+// pushdown moves implied conjuncts of pred into sp and returns the rest
+// (nil when nothing is left).
+func pushdown(sp *scanPlan, pred expr) expr {
+	var rest []expr
+	for _, c := range conjuncts(pred) {
+		if pushOne(sp, c) {
+			continue
+		}
+		rest = append(rest, c)
+	}
+	switch len(rest) {
+	case 0:
+		return nil
+	case 1:
+		return rest[0]
+	}
+	return &boolExpr{and: true, args: rest}
+}
+
+func (sp *scanPlan) colKind(e expr) (ColumnKind, string, bool) {
+	cr, ok := e.(*colRef)
+	if !ok {
+		return 0, "", false
+	}
+	return sp.kinds[cr.idx], sp.cols[cr.idx].name, true
+}
+
+func pushOne(sp *scanPlan, c expr) bool {
+	switch e := c.(type) {
+	case *binExpr:
+		if e.mode != modeCmp {
+			return false
+		}
+		col, val, op := e.l, e.r, e.op
+		if _, ok := col.(*colRef); !ok {
+			col, val, op = e.r, e.l, flipOp[e.op]
+		}
+		kind, name, ok := sp.colKind(col)
+		if !ok || !pushable(val) {
+			return false
+		}
+		switch kind {
+		case KindTime:
+			if op == "" || !isTimeType(val.Type()) {
+				return false
+			}
+			sp.bounds = append(sp.bounds, timeBound{op: op, e: val})
+			return true
+		case KindTag:
+			if !isTextType(val.Type()) {
+				return false
+			}
+			switch e.op {
+			case "=":
+				sp.tagPush = append(sp.tagPush, tagPush{key: name, op: TagEq, vals: []expr{val}})
+				return true
+			case "<>":
+				sp.tagPush = append(sp.tagPush, tagPush{key: name, op: TagNe, vals: []expr{val}})
+				return true
+			}
+		}
+	case *inListExpr:
+		kind, name, ok := sp.colKind(e.arg)
+		if !ok || kind != KindTag {
+			return false
+		}
+		for _, v := range e.list {
+			if !pushable(v) || !isTextType(v.Type()) {
+				return false
+			}
+		}
+		op := TagIn
+		if e.not {
+			op = TagNotIn
+		}
+		sp.tagPush = append(sp.tagPush, tagPush{key: name, op: op, vals: e.list})
+		return true
+	}
+	return false
+}
+
+// tagFilters evaluates the pushed tag predicates; ok is false when no row
+// can pass (tag = NULL, NOT IN with a NULL).
+func (sp *scanPlan) tagFilters(ec *execCtx) ([]TagFilter, bool, error) {
+	var out []TagFilter
+	for _, t := range sp.tagPush {
+		f := TagFilter{Key: t.key, Op: t.op}
+		for _, e := range t.vals {
+			v, err := evalScalar(ec, e)
+			if err != nil {
+				return nil, false, err
+			}
+			if v.isNull(0) {
+				if t.op == TagIn {
+					continue // x IN (a, NULL) is true only for a
+				}
+				return nil, false, nil
+			}
+			f.Values = append(f.Values, v.Str[0])
+		}
+		if len(f.Values) == 0 {
+			return nil, false, nil
+		}
+		out = append(out, f)
+	}
+	return out, true, nil
+}
