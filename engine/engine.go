@@ -14,6 +14,7 @@ import (
 	"github.com/fineod/fineod/cluster"
 	"github.com/fineod/fineod/internal/metrics"
 	"github.com/fineod/fineod/schema"
+	"github.com/fineod/fineod/sql"
 	"github.com/fineod/fineod/storage"
 )
 
@@ -38,6 +39,9 @@ type DB struct {
 	bg   sync.WaitGroup
 
 	ckptMu sync.Mutex // serializes checkpoints
+
+	sqlOnce sync.Once
+	sqlEng  *sql.Engine
 }
 
 // Open opens (or creates) the database in dir. It replays the log from the

@@ -107,3 +107,7 @@ type Scanner interface {
 type Writer interface {
 	WriteBatch(ctx context.Context, tenant string, b *schema.Builder) error
 }
+
+// String is the type's PostgreSQL name, as format_type shows it
+// ("double precision", "timestamp with time zone").
+func (t Type) String() string { return typeName(t) }

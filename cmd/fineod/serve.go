@@ -22,6 +22,7 @@ import (
 	"github.com/fineod/fineod/ingest"
 	"github.com/fineod/fineod/internal/metrics"
 	"github.com/fineod/fineod/sql"
+	"github.com/fineod/fineod/sql/httpsql"
 	"github.com/fineod/fineod/sql/pgwire"
 )
 
@@ -149,7 +150,7 @@ func serve(ctx context.Context, c serveConfig) error {
 		}
 	}()
 
-	sqlEng := sql.NewEngine(db.SQLCatalog(), db.SQLScanner(), db, nil)
+	sqlEng := db.SQLEngine()
 	mux := http.NewServeMux()
 	ingest.NewHandler(db, ingest.Config{
 		MaxBodyBytes: c.maxBodyBytes,
@@ -157,6 +158,7 @@ func serve(ctx context.Context, c serveConfig) error {
 		Metrics:      reg,
 		Version:      fineodVersion(),
 	}).Register(mux)
+	httpsql.NewHandler(sqlEng, httpsql.Config{Logger: log.With("component", "http-sql")}).Register(mux)
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		_ = reg.WriteText(w)
