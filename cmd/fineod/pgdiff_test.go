@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/fineod/fineod/bench/gen"
@@ -235,6 +237,14 @@ func compareResults(q string, want, got [][]any) string {
 	return ""
 }
 
+func sqlState(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
 func head(r [][]any) [][]any {
 	if len(r) > 3 {
 		return r[:3]
@@ -283,16 +293,22 @@ func TestDifferentialPostgres(t *testing.T) {
 		compareResults("SELECT 1 ORDER BY 1", [][]any{{1.0}, {2.0}}, [][]any{{2.0}, {1.0}}) == "" {
 		t.Fatal("compareResults does not detect differences")
 	}
-	failed, compared := 0, 0
+	failed, compared, errorsCompared := 0, 0, 0
 	for i, q := range queries {
-		want, err := queryAll(ctx, pgConn, q)
-		if err != nil {
-			t.Fatalf("query %d fails on PostgreSQL: %v\n%s", i+1, err, q)
+		want, perr := queryAll(ctx, pgConn, q)
+		got, ferr := queryAll(ctx, fconn, q)
+		if perr != nil {
+			// An error on PostgreSQL must be the same error on fineod.
+			if code := sqlState(perr); code != sqlState(ferr) {
+				failed++
+				t.Errorf("query %d: PostgreSQL fails with %s (%v), fineod with %q (%v)\n%s", i+1, code, perr, sqlState(ferr), ferr, q)
+			}
+			errorsCompared++
+			continue
 		}
-		got, err := queryAll(ctx, fconn, q)
-		if err != nil {
+		if ferr != nil {
 			failed++
-			t.Errorf("query %d: fineod: %v\n%s", i+1, err, q)
+			t.Errorf("query %d: fineod: %v\n%s", i+1, ferr, q)
 			continue
 		}
 		compared += len(want)
@@ -301,7 +317,7 @@ func TestDifferentialPostgres(t *testing.T) {
 			t.Errorf("query %d differs: %s\n%s", i+1, msg, q)
 		}
 	}
-	t.Logf("%d of %d queries identical to PostgreSQL 15 (%d result rows compared)", len(queries)-failed, len(queries), compared)
+	t.Logf("%d of %d queries identical to PostgreSQL 15 (%d result rows and %d SQLSTATEs compared)", len(queries)-failed, len(queries), compared, errorsCompared)
 	if compared < 300 {
 		t.Fatalf("only %d result rows compared: the data set did not load", compared)
 	}

@@ -147,3 +147,53 @@ SELECT hostname, count(*) FROM mem WHERE used IS NULL GROUP BY hostname ORDER BY
 SELECT count(*), max(usage_user), avg(usage_user) FROM cpu WHERE hostname = 'no_such_host';
 
 SELECT hostname, max(usage_user) FROM cpu WHERE hostname = 'no_such_host' GROUP BY hostname;
+
+-- NULL handling (mem.used is NULL on every 7th row)
+SELECT hostname, time, used FROM mem WHERE hostname = 'host_3' ORDER BY used NULLS FIRST, time LIMIT 12;
+
+SELECT hostname, time, used FROM mem WHERE hostname = 'host_3' ORDER BY used DESC NULLS LAST, time LIMIT 12;
+
+SELECT used IS NULL AS missing, count(*), min(free), max(free) FROM mem GROUP BY 1 ORDER BY 1;
+
+SELECT count(DISTINCT used), count(*) - count(used) FROM mem;
+
+SELECT hostname, coalesce(used, -1) AS u, used + free AS total, used > 50 AS high FROM mem WHERE hostname = 'host_6' ORDER BY time LIMIT 15;
+
+SELECT hostname, time, used, lag(used) OVER (PARTITION BY hostname ORDER BY time) AS prev,
+       sum(used) OVER (PARTITION BY hostname ORDER BY time) AS running
+FROM mem WHERE hostname = 'host_2' ORDER BY time LIMIT 20;
+
+SELECT m.hostname, m.time, m.used, c.usage_user FROM mem m LEFT JOIN cpu c ON c.hostname = m.hostname AND c.time = m.time
+WHERE m.hostname = 'host_9' AND m.used IS NULL ORDER BY m.time LIMIT 10;
+
+SELECT DISTINCT used IS NULL FROM mem ORDER BY 1;
+
+SELECT max(used) FILTER (WHERE hostname = 'host_1'), min(used) FILTER (WHERE used IS NOT NULL AND hostname = 'host_2') FROM mem;
+
+SELECT nullif(usage_user, 0) AS nz, count(*) FROM cpu WHERE hostname = 'host_0' GROUP BY 1 ORDER BY 1 NULLS FIRST LIMIT 5;
+
+SELECT greatest(usage_user, usage_system), least(usage_user, usage_system) FROM cpu WHERE hostname = 'host_7' ORDER BY time LIMIT 10;
+
+-- edge cases of LIMIT/OFFSET and empty inputs
+SELECT hostname FROM cpu ORDER BY hostname LIMIT 0;
+
+SELECT hostname, time FROM cpu ORDER BY time, hostname OFFSET 21595;
+
+SELECT sum(usage_user), min(time), max(time), stddev(usage_user), count(DISTINCT hostname) FROM cpu WHERE time < '2015-01-01T00:00:00Z';
+
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY used) FROM mem WHERE hostname = 'nobody';
+
+-- errors must carry PostgreSQL's SQLSTATE
+SELECT no_such_column FROM cpu;
+
+SELECT * FROM no_such_table;
+
+SELECT usage_user / 0 FROM cpu LIMIT 1;
+
+SELECT 'abc'::bigint;
+
+SELECT hostname + 1 FROM cpu LIMIT 1;
+
+SELECT no_such_function(usage_user) FROM cpu;
+
+SELECT hostname, max(usage_user) FROM cpu;
