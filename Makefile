@@ -27,6 +27,7 @@ fmt:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./ingest/lineprotocol -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./sql/pgwire -run '^$$' -fuzz FuzzServerMessages -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
