@@ -111,3 +111,12 @@ type Writer interface {
 // String is the type's PostgreSQL name, as format_type shows it
 // ("double precision", "timestamp with time zone").
 func (t Type) String() string { return typeName(t) }
+
+// SchemaWriter is implemented by a Writer that can declare tables: CREATE
+// TABLE, and COPY FROM into a table that does not exist yet. EnsureTable
+// proposes one schema change through the log (as the first write of a
+// table does) and returns once it is applied. It is idempotent: tags and
+// fields the table already has are left alone.
+type SchemaWriter interface {
+	EnsureTable(ctx context.Context, tenant, database, table string, tags []string, fields []schema.FieldSpec) error
+}

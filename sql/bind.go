@@ -251,6 +251,9 @@ func (b *binder) bindExpr1(n *pg.Node, sc *scope, blk *block) (expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if reg := regCastType(tc.TypeName); reg != "" {
+			return b.bindRegCast(arg, reg, tc.Location)
+		}
 		t, err := bindTypeName(tc.TypeName)
 		if err != nil {
 			return nil, err
@@ -345,6 +348,10 @@ func (b *binder) bindExpr1(n *pg.Node, sc *scope, blk *block) (expr, error) {
 		return scalarFuncs[name](b, name, nil, sv.Location)
 	case n.GetSubLink() != nil:
 		return b.bindSubLink(n.GetSubLink(), sc, blk)
+	case n.GetCollateClause() != nil: // one collation: COLLATE is accepted and ignored
+		return b.bindExpr(n.GetCollateClause().Arg, sc, blk)
+	case n.GetAIndirection() != nil:
+		return b.bindIndirection(n.GetAIndirection(), sc, blk)
 	}
 	return nil, errorf(CodeFeatureNotSupported, "expression not supported: %s", nodeKind(n))
 }
@@ -928,6 +935,9 @@ func (b *binder) bindFunc(f *pg.FuncCall, sc *scope, blk *block) (expr, error) {
 		return nil, errAt(CodeWrongObjectType, f.Location, "%s is not an aggregate function", name)
 	}
 	fb, ok := scalarFuncs[name]
+	if !ok {
+		fb, ok = catalogFuncs[name]
+	}
 	if !ok {
 		args := make([]expr, 0, len(f.Args))
 		for _, a := range f.Args {

@@ -64,7 +64,13 @@ func (b *binder) planSelect(s *pg.SelectStmt) (plan, error) {
 		}
 		return b.finishOutput(p, s)
 	}
-	return b.planBlock(s)
+	p, err := b.planBlock(s)
+	if err != nil {
+		if ep, ok := b.emptyBlock(s); ok {
+			return ep, nil
+		}
+	}
+	return p, err
 }
 
 func (b *binder) planValues(lists []*pg.Node) (plan, error) {
@@ -611,6 +617,9 @@ func (b *binder) derivedName(n *pg.Node, e expr) string {
 		if inner := b.derivedName(tc.Arg, nil); inner != "?column?" {
 			return inner
 		}
+		if reg := regCastType(tc.TypeName); reg != "" {
+			return reg
+		}
 		t, err := bindTypeName(tc.TypeName)
 		if err != nil {
 			return "?column?"
@@ -725,6 +734,9 @@ func (b *binder) planRangeVar(rv *pg.RangeVar) (plan, *scope, error) {
 				return c.p, sc, nil
 			}
 		}
+	}
+	if p, sc, ok, err := b.planSysTable(rv); ok || err != nil {
+		return p, sc, err
 	}
 	t, err := b.lookupTable(rv)
 	if err != nil {

@@ -25,7 +25,14 @@
 //	                                  sort / top-N, limit, distinct, union, join, window
 //	pushdown.go                       time range and tag predicates into ScanSpec
 //	insert.go                         INSERT through Writer (schema.Builder)
+//	cursor.go                         DECLARE / FETCH / MOVE / CLOSE cursors
+//	copy.go                           COPY TO STDOUT sources, COPY FROM STDIN sinks
+//	ddl.go                            CREATE TABLE (through SchemaWriter), DROP TABLE
 //	vec.go, types.go, errors.go       vectors, hash tables, types, SQLSTATEs
+//	catalog_pg.go, catalog_pgtables.go  virtual pg_catalog tables (computed per query)
+//	catalog_info.go, catalog_fineo.go   information_schema; fineo.errors / fineo.series
+//	                                  (through the optional SystemSource interface)
+//	catalog_funcs.go                  functions and reg* casts clients use on the catalog
 //
 // Plans are immutable trees of operators; execution is push-based: a plan
 // runs its input and emits *Batch values downstream, so scan -> filter ->
@@ -87,17 +94,33 @@
 //     each scan), INSERT ... VALUES / INSERT ... SELECT, SET / SET ... TO
 //     / RESET / SHOW, BEGIN / START TRANSACTION / COMMIT / ROLLBACK /
 //     SAVEPOINT (accepted; every statement applies on its own, there is no
-//     multi-statement atomicity or rollback), DISCARD ALL.
+//     multi-statement atomicity or rollback), DISCARD ALL; DECLARE CURSOR,
+//     FETCH, MOVE, CLOSE (cursor.go); CREATE TABLE ... WITH (tags = '...')
+//     (ddl.go); COPY through Session.CopyIn / CopyOut (copy.go).
 //   - Pushdown: see pushdown.go.
+//   - Catalog for clients (enough for psql \dt, \d, \l, \dn, \dt+ and
+//     pgjdbc DatabaseMetaData): pg_catalog tables (pg_class, pg_attribute,
+//     pg_type, pg_namespace, pg_database, pg_settings, pg_roles, pg_am,
+//     pg_tables, and empty pg_index, pg_attrdef, pg_description, pg_proc,
+//     pg_constraint, pg_inherits, pg_policy, ...), information_schema
+//     tables, columns and schemata, and the tenant's fineo.errors and
+//     fineo.series; functions pg_table_is_visible, pg_get_userbyid,
+//     format_type, pg_get_expr, obj_description, col_description,
+//     pg_encoding_to_char, has_*_privilege, current_schemas, quote_ident,
+//     array_to_string, pg_size_pretty, to_regclass; ::regclass,
+//     ::regtype, ::regnamespace casts; OPERATOR(pg_catalog.~); COLLATE
+//     (ignored). See catalog_pg.go for naming, OIDs and how blocks over
+//     always-empty catalogs are planned.
 //
 // # Not supported (yet)
 //
-// CREATE TABLE, DROP TABLE, UPDATE, DELETE (0A000); correlated
+// DROP TABLE of an existing table, UPDATE, DELETE (0A000); correlated
 // subqueries; FULL and NATURAL joins; INTERSECT/EXCEPT; GROUPING SETS;
 // recursive CTEs; arrays, json operators, date/time types other than
 // timestamp[tz] and interval; to_timestamp(text, fmt); named windows,
-// GROUPS frames and RANGE offsets; pg_catalog and information_schema
-// tables. Time zones: every computation and text form is UTC (SET TimeZone
+// GROUPS frames and RANGE offsets; arrays in the catalog (current_schemas
+// returns the text form '{pg_catalog,public}'; ::regclass of an OID gives
+// text). Time zones: every computation and text form is UTC (SET TimeZone
 // is recorded and reported only). numeric is double precision underneath.
 // Integer arithmetic does not detect overflow. Intervals are kept in
 // nanoseconds inside the engine (a day is 24 hours; only interval

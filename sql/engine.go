@@ -139,6 +139,7 @@ type Session struct {
 	pid      int32
 	settings map[string]string
 	inTx     bool
+	cursors  map[string]*cursor // open cursors by name (cursor.go)
 }
 
 // NewSession starts a session.
@@ -193,7 +194,7 @@ func (s *Session) Prepare(ctx context.Context, query string, paramTypes []Type) 
 	version, versioned := e.catalogVersion()
 	ce := e.cached(key)
 	if ce != nil && ce.prep != nil && versioned && ce.version == version {
-		return &Stmt{sess: s, prep: ce.prep}, nil
+		return s.newStmt(ce.prep), nil
 	}
 	if ce == nil {
 		tree, err := pg.Parse(query)
@@ -217,7 +218,7 @@ func (s *Session) Prepare(ctx context.Context, query string, paramTypes []Type) 
 		return nil, err
 	}
 	e.store(&cacheEntry{key: key, tree: ce.tree, prep: prep, version: version})
-	return &Stmt{sess: s, prep: prep}, nil
+	return s.newStmt(prep), nil
 }
 
 // newBinder returns a binder for one statement.

@@ -28,6 +28,10 @@ const (
 	kindTx
 	kindInsert
 	kindNoop
+	kindDeclare // cursor.go
+	kindFetch
+	kindClose
+	kindDDL // ddl.go
 )
 
 // prepared is a planned statement. It holds no session state and may be
@@ -45,6 +49,8 @@ type prepared struct {
 
 	explain []string
 	insert  *insertPlan
+	cursor  *cursorStmt // DECLARE, FETCH/MOVE, CLOSE
+	ddl     *ddlStmt    // CREATE TABLE, DROP TABLE
 }
 
 // Stmt is a prepared statement of a session. It is not safe for
@@ -155,10 +161,18 @@ func (s *Session) build(n *pg.Node, query string, paramTypes []Type) (*prepared,
 		return &prepared{kind: kindInsert, insert: ip, params: b.paramTypes()}, nil
 	case n.GetDiscardStmt() != nil:
 		return &prepared{kind: kindNoop, tag: "DISCARD ALL"}, nil
+	case n.GetDeclareCursorStmt() != nil:
+		return s.buildDeclare(n.GetDeclareCursorStmt(), query, paramTypes)
+	case n.GetFetchStmt() != nil:
+		return buildFetch(n.GetFetchStmt()), nil
+	case n.GetClosePortalStmt() != nil:
+		return buildClose(n.GetClosePortalStmt()), nil
+	case n.GetCopyStmt() != nil:
+		return nil, copyNotInProtocol(n.GetCopyStmt())
 	case n.GetCreateStmt() != nil:
-		return nil, errorf(CodeFeatureNotSupported, "CREATE TABLE is not supported yet: tables are created by their first write")
+		return s.buildCreateTable(n.GetCreateStmt())
 	case n.GetDropStmt() != nil:
-		return nil, errorf(CodeFeatureNotSupported, "DROP is not supported yet")
+		return s.buildDrop(n.GetDropStmt())
 	case n.GetUpdateStmt() != nil, n.GetDeleteStmt() != nil:
 		return nil, errorf(CodeFeatureNotSupported, "UPDATE and DELETE are not supported")
 	}
@@ -299,6 +313,9 @@ func (st *Stmt) execute(ctx context.Context, params []any) (*Result, error) {
 	case kindEmpty:
 		res.tag = ""
 	case kindNoop:
+		if p.tag == "DISCARD ALL" {
+			s.cursors = nil
+		}
 	case kindQuery:
 		err := p.plan.run(ec, func(b *Batch) error {
 			if err := ec.check(); err != nil {
@@ -346,6 +363,7 @@ func (st *Stmt) execute(ctx context.Context, params []any) (*Result, error) {
 			s.inTx = true
 		default:
 			s.inTx = false
+			s.endTransaction()
 		}
 	case kindInsert:
 		n, err := p.insert.run(ec)
@@ -354,6 +372,14 @@ func (st *Stmt) execute(ctx context.Context, params []any) (*Result, error) {
 		}
 		res.rows = n
 		res.tag = "INSERT 0 " + strconv.Itoa(n)
+	case kindDeclare, kindFetch, kindClose:
+		if err := s.execCursor(ec, p, res); err != nil {
+			return nil, err
+		}
+	case kindDDL:
+		if err := p.ddl.run(ec); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }

@@ -56,7 +56,9 @@ type server struct {
 func startServer(t *testing.T, bin, dir string, extra ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
-	args := append([]string{"serve", "--data-dir", dir, "--http-addr", addr, "--log-level", "debug"}, extra...)
+	// A free port for the Postgres wire server too, unless extra names one
+	// (a later flag wins): the default 5433 may be taken.
+	args := append([]string{"serve", "--data-dir", dir, "--http-addr", addr, "--pg-addr", freeAddr(t), "--log-level", "debug"}, extra...)
 	cmd := exec.Command(bin, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -286,7 +288,7 @@ func TestCorruptLogSegmentIsReported(t *testing.T) {
 		t.Fatalf("error does not name segment %s and an offset: %v", filepath.Base(seg), err)
 	}
 	// The binary says so too, and exits non-zero.
-	out, err := exec.Command(bin, "serve", "--data-dir", dir, "--http-addr", freeAddr(t)).CombinedOutput()
+	out, err := exec.Command(bin, "serve", "--data-dir", dir, "--http-addr", freeAddr(t), "--pg-addr", freeAddr(t)).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "corrupt") {
 		t.Fatalf("serve with a corrupt log: err=%v output:\n%s", err, out)
 	}

@@ -124,3 +124,60 @@ func (e sqlStateError) SQLState() string    { return e.e.Code }
 func (e sqlStateError) ErrorDetail() string { return e.e.Detail }
 func (e sqlStateError) ErrorHint() string   { return e.e.Hint }
 func (e sqlStateError) ErrorPosition() int  { return e.e.Position }
+
+// CopyIn and CopyOut make pgSession a pgwire.Copier.
+func (p pgSession) CopyIn(ctx context.Context, query string) (pgwire.CopyInSink, error) {
+	ci, err := p.s.CopyIn(ctx, query)
+	if err != nil {
+		return nil, wireErr(err)
+	}
+	return pgCopyIn{ci}, nil
+}
+
+func (p pgSession) CopyOut(ctx context.Context, query string) (pgwire.CopyOutSource, error) {
+	res, opts, err := p.s.CopyOut(ctx, query)
+	if err != nil {
+		return nil, wireErr(err)
+	}
+	return pgCopyOut{&pgResult{r: res}, wireCopyOptions(opts)}, nil
+}
+
+func wireCopyOptions(o sql.CopyOptions) pgwire.CopyOptions {
+	w := pgwire.CopyOptions{Delimiter: o.Delimiter, Null: o.Null, Header: o.Header, Quote: o.Quote, Escape: o.Escape}
+	switch o.Format {
+	case sql.CopyCSV:
+		w.Format = pgwire.CopyCSV
+	case sql.CopyBinary:
+		w.Format = pgwire.CopyBinary
+	default:
+		w.Format = pgwire.CopyText
+	}
+	return w
+}
+
+type pgCopyIn struct{ c *sql.CopyIn }
+
+func (p pgCopyIn) Columns() []pgwire.Column {
+	return wireColumns(p.c.Columns())
+}
+
+func (p pgCopyIn) Options() pgwire.CopyOptions { return wireCopyOptions(p.c.Options()) }
+
+func (p pgCopyIn) WriteRows(ctx context.Context, rows [][]any) error {
+	return wireErr(p.c.WriteRows(ctx, rows))
+}
+
+func (p pgCopyIn) Done(ctx context.Context) (string, error) {
+	tag, err := p.c.Done(ctx)
+	return tag, wireErr(err)
+}
+
+func (p pgCopyIn) Abort(reason string) { p.c.Abort() }
+
+type pgCopyOut struct {
+	*pgResult
+	opts pgwire.CopyOptions
+}
+
+func (p pgCopyOut) Columns() []pgwire.Column    { return wireColumns(p.r.Columns()) }
+func (p pgCopyOut) Options() pgwire.CopyOptions { return p.opts }

@@ -51,7 +51,7 @@ func TestServeWithCurl(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "FINEOD_DATA_DIR="+dir, "FINEOD_HTTP_ADDR="+addr, "FINEOD_LOG_LEVEL=debug")
+	cmd.Env = append(os.Environ(), "FINEOD_DATA_DIR="+dir, "FINEOD_HTTP_ADDR="+addr, "FINEOD_PG_ADDR="+freeAddr(t), "FINEOD_LOG_LEVEL=debug")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

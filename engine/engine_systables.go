@@ -1,0 +1,52 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/fineod/fineod/sql"
+)
+
+// This file implements sql.SystemSource on the SQL catalog: the rows of a
+// tenant's fineo.errors and fineo.series tables.
+
+var _ sql.SystemSource = (*sqlCatalog)(nil)
+
+// Errors returns the tenant's errors table in time order.
+func (c *sqlCatalog) Errors(ctx context.Context, tenant string) ([]sql.ErrorRow, error) {
+	rows, err := (*DB)(c).Errors(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]sql.ErrorRow, len(rows))
+	for i, r := range rows {
+		out[i] = sql.ErrorRow{Time: r.Time, Stage: r.Stage, Kind: r.Kind, Database: r.Database,
+			Table: r.Table, Message: r.Message, Raw: string(r.Raw)}
+	}
+	return out, nil
+}
+
+// Series returns the tenant's series of every table in every database.
+func (c *sqlCatalog) Series(ctx context.Context, tenant string) ([]sql.SeriesRow, error) {
+	db := (*DB)(c)
+	if err := db.check(ctx); err != nil {
+		return nil, err
+	}
+	ten, ok := db.cat.Tenant(tenant)
+	if !ok {
+		return nil, nil
+	}
+	var out []sql.SeriesRow
+	for _, t := range db.cat.Tables(ten.ID, "") {
+		series, err := db.rows.Series(ten.ID, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range series {
+			out = append(out, sql.SeriesRow{Database: t.Database, Table: t.Name, ID: int64(s.ID), Tags: s.Tags})
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
