@@ -1,7 +1,12 @@
-// Package storage owns fineod's storage tiers. Today that is the row store
-// (rowstore.go, scan.go): a Pebble database holding recent points, the
-// series index, the tag inverted index, the errors table, the catalog and
-// the applied log index.
+// Package storage owns fineod's storage tiers: the row store (rowstore.go,
+// scan.go), a Pebble database holding recent points, the series index, the
+// tag inverted index, the errors table, the catalog and the applied log
+// index; and the Parquet segments of history (segment*.go, with the
+// manifest of live segments in manifest.go and one compaction step in
+// compact.go). The segment format, Hive-style paths and the crash-safety
+// argument of compaction are described at the top of segment.go and
+// compact.go. The segment tier is not yet wired into the engine's
+// background jobs or SQL reads.
 //
 // Keys (keys.go) keep one series' points adjacent and in time order:
 // 0x01 | tenant | table | series id | time (big-endian, sign-flipped). A

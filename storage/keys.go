@@ -11,6 +11,8 @@ import "encoding/binary"
 //	seriesid 0x03 | tenant u32 | table u32 | series u64               -> tag key \0 value \0 ...
 //	tagindex 0x04 | tenant u32 | table u32 | key \0 value \0 | series u64 -> (empty)
 //	errors   0x05 | tenant u32 | time u64 | log index u64 | seq u32   -> error row (JSON)
+//	manifest 0x06 | tenant u32 | table u32 | day u32 | segment id u64 -> segment meta (manifest.go)
+//	meta     0x00 | "nextsegment"                                    -> next segment id u64
 //
 // Integers are big-endian; times are int64 nanoseconds with the sign bit
 // flipped so that byte order is time order.

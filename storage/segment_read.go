@@ -1,0 +1,521 @@
+package storage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+
+	"github.com/fineod/fineod/schema"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// ErrNotSegment is returned by OpenSegment for a Parquet file that is not a
+// fineod segment of a known version.
+var ErrNotSegment = errors.New("storage: not a fineod segment")
+
+// Segment is an open segment file. Its methods may be called concurrently;
+// each SegmentRows iterator is for one goroutine.
+type Segment struct {
+	f         *os.File
+	pf        *parquet.File
+	cols      []SegmentColumn
+	table     segmentTable
+	day       string
+	tagCols   []int          // tag columns, in file order (sorted by key)
+	fieldCols map[uint32]int // field id -> column
+}
+
+// OpenSegment opens a segment file and reads its footer. It returns an
+// error wrapping ErrNotSegment if the file lacks fineod's metadata.
+func OpenSegment(path string) (*Segment, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open segment: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("storage: open segment: %w", err)
+	}
+	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipBloomFilters(true))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("storage: open segment %s: %w", path, err)
+	}
+	s := &Segment{f: f, pf: pf, fieldCols: map[uint32]int{}}
+	if err := s.init(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("storage: open segment %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Segment) init() error {
+	if v, _ := s.pf.Lookup(metaSegmentVersion); v != segmentVersion {
+		return fmt.Errorf("%w: version %q", ErrNotSegment, v)
+	}
+	cv, _ := s.pf.Lookup(metaSegmentColumns)
+	if err := json.Unmarshal([]byte(cv), &s.cols); err != nil {
+		return fmt.Errorf("%w: columns: %v", ErrNotSegment, err)
+	}
+	tv, _ := s.pf.Lookup(metaSegmentTable)
+	if err := json.Unmarshal([]byte(tv), &s.table); err != nil {
+		return fmt.Errorf("%w: table: %v", ErrNotSegment, err)
+	}
+	s.day, _ = s.pf.Lookup(metaSegmentDay)
+	leaves := s.pf.Schema().Columns()
+	if len(leaves) != len(s.cols) {
+		return fmt.Errorf("%w: %d columns in the schema, %d in the metadata", ErrNotSegment, len(leaves), len(s.cols))
+	}
+	for i, c := range s.cols {
+		if len(leaves[i]) != 1 || leaves[i][0] != c.Name {
+			return fmt.Errorf("%w: column %d is %q, metadata says %q", ErrNotSegment, i, leaves[i], c.Name)
+		}
+		switch c.Kind {
+		case colKindTime:
+			if i != 0 {
+				return fmt.Errorf("%w: time is column %d", ErrNotSegment, i)
+			}
+		case colKindTag:
+			s.tagCols = append(s.tagCols, i)
+		case colKindField:
+			if !c.Type.Valid() {
+				return fmt.Errorf("%w: column %q has type %d", ErrNotSegment, c.Name, c.Type)
+			}
+			s.fieldCols[c.FieldID] = i
+		default:
+			return fmt.Errorf("%w: column %q has kind %q", ErrNotSegment, c.Name, c.Kind)
+		}
+	}
+	if len(s.cols) == 0 || s.cols[0].Kind != colKindTime {
+		return fmt.Errorf("%w: no time column", ErrNotSegment)
+	}
+	return nil
+}
+
+// Close closes the file. It is safe to call twice.
+func (s *Segment) Close() error {
+	if s.f == nil {
+		return nil
+	}
+	err := s.f.Close()
+	s.f = nil
+	return err
+}
+
+// Columns returns the segment's columns in file order.
+func (s *Segment) Columns() []SegmentColumn { return s.cols }
+
+// NumRows is the number of rows (points) in the segment.
+func (s *Segment) NumRows() int64 { return s.pf.NumRows() }
+
+// NumRowGroups is the number of row groups in the segment.
+func (s *Segment) NumRowGroups() int { return len(s.pf.RowGroups()) }
+
+// TagMatch is an equality predicate on a tag: key = value.
+type TagMatch struct {
+	Key, Value string
+}
+
+// SegmentQuery selects rows and columns of a segment.
+type SegmentQuery struct {
+	// MinTime and MaxTime bound the rows' time, both inclusive.
+	MinTime, MaxTime int64
+	// Tags are equality predicates that every row must satisfy.
+	Tags []TagMatch
+	// Fields lists the physical fields to read; nil reads every field
+	// column, an empty non-nil slice none. Ids the segment lacks are
+	// ignored.
+	Fields []uint32
+}
+
+// AllTime is a query over every row and column of a segment.
+var AllTime = SegmentQuery{MinTime: math.MinInt64, MaxTime: math.MaxInt64}
+
+// SegmentScanStats count the row groups a scan read and skipped.
+type SegmentScanStats struct {
+	RowGroups int   // row groups in the segment
+	Scanned   int   // row groups read
+	Pruned    int   // row groups skipped by time or tag statistics
+	Rows      int64 // rows returned
+}
+
+// SegmentScanFunc receives one row: its series tags (key, value, ...
+// sorted by key), time and fields. tags, fields and string values are
+// only valid during the call.
+type SegmentScanFunc func(tags []string, t int64, fields []FieldValue) error
+
+// Scan calls fn for every row matching q, in (tags, time) order.
+func (s *Segment) Scan(q SegmentQuery, fn SegmentScanFunc) (SegmentScanStats, error) {
+	it := s.Rows(q)
+	defer it.Close()
+	for it.Next() {
+		if err := fn(it.Tags(), it.Time(), it.Fields()); err != nil {
+			return it.Stats(), err
+		}
+	}
+	return it.Stats(), it.Err()
+}
+
+// Rows returns an iterator over the rows matching q, in (tags, time)
+// order. Row groups whose time range misses [q.MinTime, q.MaxTime], or
+// whose statistics or dictionary show that a tag predicate cannot hold,
+// are not read.
+func (s *Segment) Rows(q SegmentQuery) *SegmentRows {
+	r := s.newRows(q)
+	groups := s.pf.RowGroups()
+	r.stats.RowGroups = len(groups)
+	for gi := range groups {
+		keep, err := s.mayMatch(gi, &q, r.match)
+		if err != nil {
+			r.err = err
+			return r
+		}
+		if keep {
+			r.groups = append(r.groups, gi)
+			r.stats.Scanned++
+		} else {
+			r.stats.Pruned++
+		}
+	}
+	return r
+}
+
+// newRows returns an iterator for q with no row groups selected yet.
+func (s *Segment) newRows(q SegmentQuery) *SegmentRows {
+	r := &SegmentRows{s: s, q: q, rg: -1}
+	r.readCols = append(r.readCols, 0)
+	r.readCols = append(r.readCols, s.tagCols...)
+	if q.Fields == nil {
+		for i, c := range s.cols {
+			if c.Kind == colKindField {
+				r.readCols = append(r.readCols, i)
+			}
+		}
+	} else {
+		var cols []int
+		for _, id := range q.Fields {
+			if ci, ok := s.fieldCols[id]; ok {
+				cols = append(cols, ci)
+			}
+		}
+		slices.Sort(cols) // field columns are in id order
+		r.readCols = append(r.readCols, slices.Compact(cols)...)
+	}
+	r.match = make([]int, len(q.Tags))
+	for i, m := range q.Tags {
+		r.match[i] = -1
+		for _, ci := range s.tagCols {
+			if s.cols[ci].Tag == m.Key {
+				r.match[i] = ci
+			}
+		}
+	}
+	r.data = make([]colData, len(s.cols))
+	return r
+}
+
+// mayMatch reports whether row group gi may hold rows matching q.
+func (s *Segment) mayMatch(gi int, q *SegmentQuery, match []int) (bool, error) {
+	if q.MinTime > q.MaxTime {
+		return false, nil
+	}
+	chunks := s.pf.RowGroups()[gi].ColumnChunks()
+	if lo, hi, ok := chunkBounds(chunks[0]); ok {
+		if hi.Int64() < q.MinTime || lo.Int64() > q.MaxTime {
+			return false, nil
+		}
+	}
+	for i, m := range q.Tags {
+		ci := match[i]
+		if ci < 0 {
+			return false, nil // the segment has no such tag: every row lacks it
+		}
+		c := chunks[ci]
+		if fc, ok := c.(*parquet.FileColumnChunk); ok && fc.NullCount() == fc.NumValues() {
+			return false, nil
+		}
+		if lo, hi, ok := chunkBounds(c); ok {
+			if m.Value < string(lo.ByteArray()) || m.Value > string(hi.ByteArray()) {
+				return false, nil
+			}
+		}
+		in, known, err := s.inDictionary(gi, ci, m.Value)
+		if err != nil {
+			return false, err
+		}
+		if known && !in {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// chunkBounds returns a column chunk's min and max from its statistics.
+func chunkBounds(c parquet.ColumnChunk) (lo, hi parquet.Value, ok bool) {
+	if fc, isFile := c.(*parquet.FileColumnChunk); isFile {
+		return fc.Bounds()
+	}
+	return lo, hi, false
+}
+
+// inDictionary looks a tag value up in a column chunk's dictionary. known is
+// false when the dictionary does not cover every data page of the chunk.
+func (s *Segment) inDictionary(gi, ci int, v string) (in, known bool, err error) {
+	meta := &s.pf.Metadata().RowGroups[gi].Columns[ci].MetaData
+	if len(meta.EncodingStats) == 0 {
+		return false, false, nil
+	}
+	for _, st := range meta.EncodingStats {
+		if (st.PageType == format.DataPage || st.PageType == format.DataPageV2) &&
+			st.Encoding != format.RLEDictionary && st.Encoding != format.PlainDictionary {
+			return false, false, nil
+		}
+	}
+	fc, ok := s.pf.RowGroups()[gi].ColumnChunks()[ci].(*parquet.FileColumnChunk)
+	if !ok {
+		return false, false, nil
+	}
+	pages := fc.PagesFrom(s.f)
+	defer pages.Close()
+	dict, err := pages.ReadDictionary()
+	if err != nil {
+		return false, false, fmt.Errorf("storage: segment dictionary: %w", err)
+	}
+	if dict == nil {
+		return false, false, nil
+	}
+	for i := range dict.Len() {
+		if string(dict.Index(int32(i)).ByteArray()) == v {
+			return true, true, nil
+		}
+	}
+	return false, true, nil
+}
+
+// colData is one column chunk decoded into Go slices, one entry per row.
+type colData struct {
+	null []bool
+	i    []int64   // time, integer, unsigned
+	f    []float64 // float
+	b    []bool    // boolean
+	s    []string  // tags (interned per chunk)
+	bs   [][]byte  // text fields
+}
+
+func (c *colData) reset() {
+	c.null, c.i, c.f, c.b, c.s, c.bs = c.null[:0], c.i[:0], c.f[:0], c.b[:0], c.s[:0], c.bs[:0]
+}
+
+// SegmentRows iterates over the rows of a segment that match a query.
+// Call Next until it returns false, then check Err; Close releases the
+// iterator. Slices returned by Tags and Fields, and string field values,
+// are owned by the iterator and valid until the next call to Next. Not
+// safe for concurrent use.
+type SegmentRows struct {
+	s        *Segment
+	q        SegmentQuery
+	readCols []int // time, tags, requested fields
+	match    []int // column of each q.Tags entry, -1 if none
+	groups   []int // row groups to read
+	stats    SegmentScanStats
+	err      error
+
+	rg      int // index into groups of the loaded row group
+	data    []colData
+	n, row  int // rows in the loaded group; current row
+	tags    []string
+	tagKey  string
+	tagsRow int // row whose tag values tags holds, -1 if none
+	fields  []FieldValue
+	buf     []parquet.Value
+}
+
+// Next advances to the next matching row.
+func (r *SegmentRows) Next() bool {
+	if r.err != nil {
+		return false
+	}
+	for {
+		r.row++
+		for r.row >= r.n {
+			if r.rg+1 >= len(r.groups) {
+				return false
+			}
+			r.rg++
+			if err := r.load(r.groups[r.rg]); err != nil {
+				r.err = err
+				return false
+			}
+			r.row = 0
+		}
+		if r.matches(r.row) {
+			r.setRow(r.row)
+			r.stats.Rows++
+			return true
+		}
+	}
+}
+
+func (r *SegmentRows) matches(i int) bool {
+	t := r.data[0].i[i]
+	if t < r.q.MinTime || t > r.q.MaxTime {
+		return false
+	}
+	for k, m := range r.q.Tags {
+		ci := r.match[k]
+		if ci < 0 || r.data[ci].null[i] || r.data[ci].s[i] != m.Value {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *SegmentRows) setRow(i int) {
+	if r.tagsRow < 0 || !r.sameTags(r.tagsRow, i) {
+		r.tags = r.tags[:0]
+		for _, ci := range r.s.tagCols {
+			if !r.data[ci].null[i] {
+				r.tags = append(r.tags, r.s.cols[ci].Tag, r.data[ci].s[i])
+			}
+		}
+		r.tagKey = string(appendTagString(nil, r.tags))
+	}
+	r.tagsRow = i
+	r.fields = r.fields[:0]
+	for _, ci := range r.readCols[1+len(r.s.tagCols):] {
+		d := &r.data[ci]
+		if d.null[i] {
+			continue
+		}
+		c := &r.s.cols[ci]
+		f := FieldValue{ID: c.FieldID, Type: c.Type}
+		switch c.Type {
+		case schema.TypeFloat:
+			f.F = d.f[i]
+		case schema.TypeInt, schema.TypeUint:
+			f.I = d.i[i]
+		case schema.TypeBool:
+			f.B = d.b[i]
+		case schema.TypeString:
+			f.S = d.bs[i]
+		}
+		r.fields = append(r.fields, f)
+	}
+}
+
+func (r *SegmentRows) sameTags(a, b int) bool {
+	for _, ci := range r.s.tagCols {
+		d := &r.data[ci]
+		if d.null[a] != d.null[b] || d.s[a] != d.s[b] {
+			return false
+		}
+	}
+	return true
+}
+
+// load decodes the needed columns of row group gi.
+func (r *SegmentRows) load(gi int) error {
+	rg := r.s.pf.RowGroups()[gi]
+	chunks := rg.ColumnChunks()
+	r.n = int(rg.NumRows())
+	r.tagsRow = -1
+	if r.buf == nil {
+		r.buf = make([]parquet.Value, 4096)
+	}
+	for _, ci := range r.readCols {
+		d := &r.data[ci]
+		d.reset()
+		if err := r.loadColumn(d, &r.s.cols[ci], chunks[ci]); err != nil {
+			return fmt.Errorf("storage: segment row group %d column %q: %w", gi, r.s.cols[ci].Name, err)
+		}
+		if len(d.null) != r.n {
+			return fmt.Errorf("storage: segment row group %d column %q: %d values for %d rows", gi, r.s.cols[ci].Name, len(d.null), r.n)
+		}
+	}
+	return nil
+}
+
+func (r *SegmentRows) loadColumn(d *colData, c *SegmentColumn, chunk parquet.ColumnChunk) error {
+	vr := parquet.NewColumnChunkValueReader(chunk)
+	defer vr.Close()
+	var intern map[string]string
+	if c.Kind == colKindTag {
+		intern = map[string]string{}
+	}
+	var arena []byte
+	for {
+		n, err := vr.ReadValues(r.buf)
+		for _, v := range r.buf[:n] {
+			null := v.IsNull()
+			d.null = append(d.null, null)
+			switch {
+			case c.Kind == colKindTime:
+				d.i = append(d.i, v.Int64())
+			case c.Kind == colKindTag:
+				s := ""
+				if !null {
+					b := v.ByteArray()
+					var ok bool
+					if s, ok = intern[string(b)]; !ok {
+						s = string(b)
+						intern[s] = s
+					}
+				}
+				d.s = append(d.s, s)
+			case c.Type == schema.TypeFloat:
+				d.f = append(d.f, v.Double())
+			case c.Type == schema.TypeInt || c.Type == schema.TypeUint:
+				d.i = append(d.i, v.Int64())
+			case c.Type == schema.TypeBool:
+				d.b = append(d.b, v.Boolean())
+			case c.Type == schema.TypeString:
+				var b []byte
+				if !null {
+					start := len(arena)
+					arena = append(arena, v.ByteArray()...)
+					b = arena[start:len(arena):len(arena)]
+				}
+				d.bs = append(d.bs, b)
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Tags returns the current row's series tags (key, value, ... sorted by key).
+func (r *SegmentRows) Tags() []string { return r.tags }
+
+// TagKey returns the current row's tags encoded as the row store's tag
+// string (key\0value\0...), the order rows come in.
+func (r *SegmentRows) TagKey() string { return r.tagKey }
+
+// Time returns the current row's time.
+func (r *SegmentRows) Time() int64 { return r.data[0].i[r.row] }
+
+// Fields returns the current row's non-null requested fields, by field id.
+func (r *SegmentRows) Fields() []FieldValue { return r.fields }
+
+// Err returns the error that stopped the iteration, if any.
+func (r *SegmentRows) Err() error { return r.err }
+
+// Stats returns the row groups scanned and pruned, and the rows returned
+// so far.
+func (r *SegmentRows) Stats() SegmentScanStats { return r.stats }
+
+// Close releases the iterator's buffers. It is safe to call twice.
+func (r *SegmentRows) Close() error {
+	r.data, r.groups, r.buf = nil, nil, nil
+	r.n, r.row = 0, 0
+	return nil
+}
