@@ -56,6 +56,19 @@ func (a *applier) Apply(entries []cluster.Applied) []error {
 				continue
 			}
 			catChanged = catChanged || changed
+		case schema.EntryDrop:
+			var d schema.Drop
+			if err := schema.DecodeDrop(e.Data, &d); err != nil {
+				results[i] = db.applyFailed(ap, e, err)
+				continue
+			}
+			if t, ok := db.cat.ApplyDrop(&d); ok {
+				if err := ap.DropTable(t.TenantID, t.ID); err != nil {
+					results[i] = db.applyFailed(ap, e, err)
+					continue
+				}
+				catChanged = true
+			}
 		}
 	}
 	if catChanged {

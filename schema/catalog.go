@@ -266,6 +266,35 @@ func (c *Catalog) Apply(e *Ensure, index uint64) (changed bool, err error) {
 	return changed, nil
 }
 
+// Drop is a schema change that removes a table: its name becomes free (a
+// later write or CREATE TABLE makes a new table with a new id) and its rows
+// are deleted.
+type Drop struct {
+	Tenant   string `avro:"tenant" json:"tenant"`
+	Database string `avro:"database" json:"database"`
+	Table    string `avro:"table" json:"table"`
+}
+
+// ApplyDrop applies a table drop and returns the dropped table, or ok=false
+// if the table does not exist (a drop is idempotent). Call it in log order.
+func (c *Catalog) ApplyDrop(d *Drop) (dropped *Table, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ten, found := c.mu.tenants[d.Tenant]
+	if !found {
+		return nil, false
+	}
+	key := tableKey{ten.ID, d.Database, d.Table}
+	t, found := c.mu.tables[key]
+	if !found {
+		return nil, false
+	}
+	delete(c.mu.tables, key)
+	delete(c.mu.tablesByID, t.ID)
+	c.mu.version++
+	return t, true
+}
+
 func contains(ss []string, s string) bool {
 	for _, x := range ss {
 		if x == s {

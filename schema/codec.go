@@ -15,14 +15,17 @@ import (
 //	| kind | version | Avro record (schema below)   |
 //	+------+---------+------------------------------+
 //
-// kind 1 = write batch (Batch), kind 2 = schema change (Ensure).
+// kind 1 = write batch (Batch), kind 2 = schema change (Ensure), kind 3 =
+// table drop (Drop).
 // These constants and the Avro schemas are part of the on-disk format.
 const (
 	EntryBatch  byte = 1
 	EntrySchema byte = 2
+	EntryDrop   byte = 3
 
 	batchVersion  byte = 1
 	schemaVersion byte = 1
+	dropVersion   byte = 1
 )
 
 // ErrUnknownEntry is returned for a payload of an unknown kind or version.
@@ -77,7 +80,16 @@ const ensureSchemaJSON = `{
     ]}}}
  ]}`
 
+const dropSchemaJSON = `{
+ "type": "record", "name": "Drop", "namespace": "fineo.v1",
+ "fields": [
+  {"name": "tenant", "type": "string"},
+  {"name": "database", "type": "string"},
+  {"name": "table", "type": "string"}
+ ]}`
+
 var (
+	dropSchema   = avro.MustParse(dropSchemaJSON)
 	batchSchema  = avro.MustParse(batchSchemaJSON)
 	ensureSchema = avro.MustParse(ensureSchemaJSON)
 	avroAPI      = avro.Config{}.Freeze()
@@ -115,7 +127,8 @@ func EntryKind(p []byte) (byte, error) {
 	}
 	switch {
 	case p[0] == EntryBatch && p[1] == batchVersion,
-		p[0] == EntrySchema && p[1] == schemaVersion:
+		p[0] == EntrySchema && p[1] == schemaVersion,
+		p[0] == EntryDrop && p[1] == dropVersion:
 		return p[0], nil
 	}
 	return 0, fmt.Errorf("%w: kind %d version %d", ErrUnknownEntry, p[0], p[1])
@@ -157,6 +170,28 @@ func decode(s avro.Schema, data []byte, v any) error {
 			return fmt.Errorf("payload truncated: %w", io.ErrUnexpectedEOF)
 		}
 		return r.Error
+	}
+	return nil
+}
+
+// EncodeDrop returns the log entry payload of a table drop.
+func EncodeDrop(d *Drop) ([]byte, error) {
+	body, err := avroAPI.Marshal(dropSchema, d)
+	if err != nil {
+		return nil, fmt.Errorf("schema: encode drop: %w", err)
+	}
+	return append([]byte{EntryDrop, dropVersion}, body...), nil
+}
+
+// DecodeDrop decodes a table drop payload.
+func DecodeDrop(p []byte, d *Drop) error {
+	if k, err := EntryKind(p); err != nil {
+		return err
+	} else if k != EntryDrop {
+		return fmt.Errorf("%w: want drop, got kind %d", ErrUnknownEntry, k)
+	}
+	if err := decode(dropSchema, p[2:], d); err != nil {
+		return fmt.Errorf("schema: decode drop: %w", err)
 	}
 	return nil
 }

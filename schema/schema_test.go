@@ -172,3 +172,31 @@ func TestEnsureCodecAndIdempotentApply(t *testing.T) {
 		t.Fatalf("catalog json round trip:\n%s\n%s", js, js2)
 	}
 }
+
+func TestDropCodecAndApply(t *testing.T) {
+	d := Drop{Tenant: "t", Database: "d", Table: "x"}
+	p, err := EncodeDrop(&d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Drop
+	if err := DecodeDrop(p, &got); err != nil || got != d {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if err := DecodeDrop(p[:len(p)-1], &got); err == nil {
+		t.Fatal("truncated drop decoded")
+	}
+	c := NewCatalog()
+	c.Apply(&Ensure{Tenant: "t", Database: "d", Table: "x"}, 1)
+	old, _ := c.Table(1, "d", "x")
+	if tb, ok := c.ApplyDrop(&d); !ok || tb.ID != old.ID {
+		t.Fatalf("drop: %v %v", tb, ok)
+	}
+	if _, ok := c.ApplyDrop(&d); ok {
+		t.Fatal("second drop found the table")
+	}
+	c.Apply(&Ensure{Tenant: "t", Database: "d", Table: "x"}, 2)
+	if nt, _ := c.Table(1, "d", "x"); nt.ID == old.ID {
+		t.Fatal("a re-created table reused the dropped table's id")
+	}
+}

@@ -120,3 +120,10 @@ func (t Type) String() string { return typeName(t) }
 type SchemaWriter interface {
 	EnsureTable(ctx context.Context, tenant, database, table string, tags []string, fields []schema.FieldSpec) error
 }
+
+// TableDropper is implemented by a Writer that can drop tables (DROP
+// TABLE): the table's name becomes free and its rows are deleted, through
+// the log. It returns once the drop is applied.
+type TableDropper interface {
+	DropTable(ctx context.Context, tenant, database, table string) error
+}

@@ -221,16 +221,32 @@ func (s *Session) buildDrop(ds *pg.DropStmt) (*prepared, error) {
 func (d *ddlStmt) run(ec *execCtx) error {
 	s := ec.sess
 	if !d.create {
+		// As PostgreSQL: every named table must exist (unless IF EXISTS)
+		// before any is dropped.
+		type target struct{ db, table string }
+		var targets []target
 		for _, rv := range d.drops {
 			db, err := s.resolveSchema(rv.Schemaname, -1)
 			if err == nil {
 				if _, ok := s.eng.cat.Table(s.tenant, db, rv.Relname); ok {
-					return &Error{Code: CodeFeatureNotSupported, Message: "DROP TABLE is not supported yet",
-						Detail: "fineod keeps every written row; a table cannot be hidden or removed yet."}
+					targets = append(targets, target{db, rv.Relname})
+					continue
 				}
 			}
 			if !d.ifExists {
 				return errorf(CodeUndefinedTable, "table %q does not exist", rv.Relname)
+			}
+		}
+		if len(targets) == 0 {
+			return nil
+		}
+		td, ok := s.eng.w.(TableDropper)
+		if !ok {
+			return errorf(CodeFeatureNotSupported, "this database cannot drop tables: DROP TABLE is not available")
+		}
+		for _, t := range targets {
+			if err := td.DropTable(ec.ctx, s.tenant, t.db, t.table); err != nil {
+				return asError(err)
 			}
 		}
 		return nil

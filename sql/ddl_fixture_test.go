@@ -42,3 +42,12 @@ func (m *memDB) EnsureTable(ctx context.Context, tenant, database, table string,
 	m.version++
 	return nil
 }
+
+// DropTable makes the test fixture a TableDropper.
+func (m *memDB) DropTable(ctx context.Context, tenant, database, table string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.tables, database+"\x00"+table)
+	m.version++
+	return nil
+}

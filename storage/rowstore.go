@@ -206,6 +206,7 @@ type Apply struct {
 	order  []int
 	newSer map[string]uint64
 	errSeq uint32
+	drops  []uint32 // tables dropped in this batch
 }
 
 // NewApply starts a batch of applied entries.
@@ -335,6 +336,25 @@ func (a *Apply) AddErrors(tenant uint32, rows []schema.ErrorRow, index uint64) {
 	a.addErrors(tenant, rows, index)
 }
 
+// DropTable deletes every point, series, tag index and manifest key of a
+// table. The catalog change that frees its name is the caller's.
+func (a *Apply) DropTable(tenant, table uint32) error {
+	for _, p := range []byte{prefixPoint, prefixSeries, prefixSeriesID, prefixTagIndex, prefixManifest} {
+		lo := appendTablePrefix(nil, p, tenant, table)
+		if err := a.b.DeleteRange(lo, prefixEnd(lo), nil); err != nil {
+			return err
+		}
+	}
+	a.drops = append(a.drops, table)
+	// Series assigned earlier in this batch for the table are gone too.
+	for k := range a.newSer {
+		if len(k) >= 4 && binary.BigEndian.Uint32([]byte(k[:4])) == table {
+			delete(a.newSer, k)
+		}
+	}
+	return nil
+}
+
 // SetCatalog stores the catalog (after a schema change).
 func (a *Apply) SetCatalog(cat *schema.Catalog) error {
 	v, err := cat.MarshalJSON()
@@ -355,8 +375,15 @@ func (a *Apply) Commit(applied uint64) error {
 	if err := a.b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("storage: commit applied batch: %w", err)
 	}
-	if len(a.newSer) > 0 {
+	if len(a.newSer) > 0 || len(a.drops) > 0 {
 		a.s.mu.Lock()
+		for _, t := range a.drops {
+			for k := range a.s.mu.series {
+				if binary.BigEndian.Uint32([]byte(k[:4])) == t {
+					delete(a.s.mu.series, k)
+				}
+			}
+		}
 		for k, v := range a.newSer {
 			a.s.mu.series[k] = v
 		}

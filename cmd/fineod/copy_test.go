@@ -35,9 +35,6 @@ func TestPgxCopyFrom(t *testing.T) {
 	if _, err := conn.Exec(ctx, `CREATE TABLE meters (time timestamptz)`); !asPgErr(err, &pe) || pe.Code != "42P07" {
 		t.Fatalf("duplicate CREATE TABLE: %v", err)
 	}
-	if _, err := conn.Exec(ctx, `DROP TABLE meters`); !asPgErr(err, &pe) || pe.Code != "0A000" {
-		t.Fatalf("DROP TABLE: %v", err)
-	}
 	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	const n = 10000
 	rows := make([][]any, n)
@@ -70,6 +67,22 @@ func TestPgxCopyFrom(t *testing.T) {
 	}
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM meters").Scan(&count); err != nil || count != n {
 		t.Fatalf("after error: %d %v", count, err)
+	}
+	// DROP TABLE deletes the table and its rows; the name can be used again.
+	if _, err := conn.Exec(ctx, `DROP TABLE meters`); err != nil {
+		t.Fatalf("DROP TABLE: %v", err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT count(*) FROM meters`); !asPgErr(err, &pe) || pe.Code != "42P01" {
+		t.Fatalf("select from a dropped table: %v", err)
+	}
+	if _, err := conn.Exec(ctx, `DROP TABLE meters`); !asPgErr(err, &pe) || pe.Code != "42P01" {
+		t.Fatalf("second DROP TABLE: %v", err)
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE meters (time timestamptz, site text, kwh double precision) WITH (tags = 'site')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM meters").Scan(&count); err != nil || count != 0 {
+		t.Fatalf("re-created table has %d rows (%v)", count, err)
 	}
 }
 
