@@ -114,7 +114,7 @@
 //
 // # Not supported (yet)
 //
-// DROP TABLE of an existing table, UPDATE, DELETE (0A000); correlated
+// UPDATE, DELETE (0A000); correlated
 // subqueries; FULL and NATURAL joins; INTERSECT/EXCEPT; GROUPING SETS;
 // recursive CTEs; arrays, json operators, date/time types other than
 // timestamp[tz] and interval; to_timestamp(text, fmt); named windows,
