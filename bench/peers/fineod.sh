@@ -3,15 +3,20 @@
 #
 #   bench/peers/fineod.sh start    # build, fresh data dir, wait for /ping
 #   bench/peers/fineod.sh stop     # SIGTERM and wait (data dir is kept until the next start)
-#   bench/peers/fineod.sh url|pid|status|clean
+#   bench/peers/fineod.sh url|dsn|pid|status|clean
 #
-# HTTP on 127.0.0.1:$FINEOD_PORT (18087). Durability is fineod's only mode: a
+# HTTP on 127.0.0.1:$FINEOD_PORT (18087), the Postgres wire protocol on
+# 127.0.0.1:$FINEOD_PG_PORT (18432; `dsn` prints a connection string for the
+# database "benchmark", which is the line-protocol db). Durability is fineod's only mode: a
 # write is answered 204 after its batch is fsynced in the log and applied.
+# FINEOD_SRC builds from another source tree (e.g. a `git archive` export of a
+# commit) instead of this checkout.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 PORT=${FINEOD_PORT:-18087}
+PG_PORT=${FINEOD_PG_PORT:-18432}
 DIR=${FINEOD_DIR:-${TMPDIR:-/tmp}/fineod-bench/fineod}
 BIN=${FINEOD_BIN:-${TMPDIR:-/tmp}/fineod-bench/bin/fineod}
 URL="http://127.0.0.1:${PORT}"
@@ -22,13 +27,13 @@ case "${1:-}" in
 start)
 	if pid_alive; then "$0" stop; fi
 	mkdir -p "$(dirname "$BIN")"
-	(cd "$ROOT" && go build -o "$BIN" ./cmd/fineod)
+	(cd "${FINEOD_SRC:-$ROOT}" && go build -o "$BIN" ./cmd/fineod)
 	rm -rf "$DIR"
-	"$BIN" serve --data-dir "$DIR" --http-addr "127.0.0.1:${PORT}" --log-level warn >"$DIR.log" 2>&1 &
+	"$BIN" serve --data-dir "$DIR" --http-addr "127.0.0.1:${PORT}" --pg-addr "127.0.0.1:${PG_PORT}" --log-level warn >"$DIR.log" 2>&1 &
 	echo $! >"$DIR.pid"
 	for _ in $(seq 1 200); do
 		if curl -fsS -o /dev/null "$URL/ping" 2>/dev/null; then
-			echo "fineod: started pid $(cat "$DIR.pid") on $URL, data in $DIR"
+			echo "fineod: started pid $(cat "$DIR.pid") on $URL and pg 127.0.0.1:${PG_PORT}, data in $DIR"
 			exit 0
 		fi
 		sleep 0.05
@@ -46,8 +51,9 @@ stop)
 	rm -f "$DIR.pid"
 	;;
 url) echo "$URL/write?db=benchmark&precision=ns" ;;
+dsn) echo "postgres://bench@127.0.0.1:${PG_PORT}/benchmark?sslmode=disable" ;;
 pid) pid_alive && cat "$DIR.pid" ;;
 status) if pid_alive; then echo "running pid $(cat "$DIR.pid")"; else echo stopped; exit 1; fi ;;
 clean) "$0" stop; rm -rf "$DIR" "$DIR.log" ;;
-*) echo "usage: $0 start|stop|url|pid|status|clean" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|url|dsn|pid|status|clean" >&2; exit 2 ;;
 esac
