@@ -7,7 +7,9 @@ package sql
 //     parameters, now() and arithmetic on them. X is evaluated when the
 //     statement runs, so a cached plan with now() or $1 stays correct.
 //  2. tag predicates: `tag = X`, `tag <> X`, `tag IN (...)`,
-//     `tag NOT IN (...)` with constants or parameters.
+//     `tag NOT IN (...)` with constants or parameters, and an OR of `=` and
+//     IN on one tag (`host = 'a' OR host = 'b'`, as TSBS and BI tools
+//     write host lists), which is pushed as IN.
 //
 // A pushed conjunct is implied by the scan's contract (ScanSpec returns only
 // rows in [MinTime, MaxTime] whose series pass every TagFilter; a series
@@ -107,6 +109,16 @@ func pushOne(sp *scanPlan, c expr) bool {
 				return true
 			}
 		}
+	case *boolExpr:
+		if e.and {
+			return false
+		}
+		name, vals, ok := sp.tagDisjunction(e)
+		if !ok {
+			return false
+		}
+		sp.tagPush = append(sp.tagPush, tagPush{key: name, op: TagIn, vals: vals})
+		return true
 	case *inListExpr:
 		kind, name, ok := sp.colKind(e.arg)
 		if !ok || kind != KindTag {
@@ -125,6 +137,64 @@ func pushOne(sp *scanPlan, c expr) bool {
 		return true
 	}
 	return false
+}
+
+// tagDisjunction reports whether or is an OR (nested ORs included) whose
+// every branch is `tag = X` or `tag IN (...)` on the same tag with pushable
+// text values, and returns the tag and all the values. Such an OR is
+// exactly `tag IN (values)`, NULLs included: a NULL value makes its branch
+// NULL, which OR ignores unless every branch is NULL or false — as IN does.
+func (sp *scanPlan) tagDisjunction(or *boolExpr) (string, []expr, bool) {
+	var name string
+	var vals []expr
+	var walk func(e expr) bool
+	walk = func(e expr) bool {
+		var col expr
+		var branch []expr
+		switch x := e.(type) {
+		case *boolExpr:
+			if x.and {
+				return false
+			}
+			for _, a := range x.args {
+				if !walk(a) {
+					return false
+				}
+			}
+			return true
+		case *binExpr:
+			if x.mode != modeCmp || x.op != "=" {
+				return false
+			}
+			col, branch = x.l, []expr{x.r}
+			if _, ok := col.(*colRef); !ok {
+				col, branch = x.r, []expr{x.l}
+			}
+		case *inListExpr:
+			if x.not {
+				return false
+			}
+			col, branch = x.arg, x.list
+		default:
+			return false
+		}
+		kind, n, ok := sp.colKind(col)
+		if !ok || kind != KindTag || (name != "" && n != name) {
+			return false
+		}
+		for _, v := range branch {
+			if !pushable(v) || !isTextType(v.Type()) {
+				return false
+			}
+		}
+		name = n
+		vals = append(vals, branch...)
+		return true
+	}
+	if !walk(or) || name == "" {
+		return "", nil, false
+	}
+	return name, vals, true
 }
 
 // tagFilters evaluates the pushed tag predicates; ok is false when no row

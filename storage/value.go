@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/fineod/fineod/schema"
@@ -179,28 +180,45 @@ func mergeValues(dst, older, newer []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// pointMerger is the Pebble merge operator for point values.
+// pointMerger is the Pebble merge operator for point values. Reads of a
+// point stored as merge operands go through it, so its mergers are pooled:
+// Finish hands back the merger as the io.Closer that returns it (and its
+// buffers) to the pool once Pebble is done with the value.
 var pointMerger = &pebble.Merger{
 	Name: "fineo.point.v1",
 	Merge: func(key, value []byte) (pebble.ValueMerger, error) {
-		return &valueMerger{v: append([]byte(nil), value...)}, nil
+		m := mergerPool.Get().(*valueMerger)
+		m.v = append(m.v[:0], value...)
+		return m, nil
 	},
 }
 
-type valueMerger struct{ v []byte }
+var mergerPool = sync.Pool{New: func() any { return new(valueMerger) }}
+
+// valueMerger merges operands into v; spare is scratch for the next merge.
+type valueMerger struct{ v, spare []byte }
 
 func (m *valueMerger) MergeNewer(value []byte) error {
-	v, err := mergeValues(nil, m.v, value)
-	m.v = v
+	v, err := mergeValues(m.spare[:0], m.v, value)
+	m.v, m.spare = v, m.v
 	return err
 }
 
 func (m *valueMerger) MergeOlder(value []byte) error {
-	v, err := mergeValues(nil, value, m.v)
-	m.v = v
+	v, err := mergeValues(m.spare[:0], value, m.v)
+	m.v, m.spare = v, m.v
 	return err
 }
 
 func (m *valueMerger) Finish(includesBase bool) ([]byte, io.Closer, error) {
-	return m.v, nil, nil
+	return m.v, m, nil
+}
+
+// Close returns the merger to the pool; the value Finish returned is no
+// longer used.
+func (m *valueMerger) Close() error {
+	if cap(m.v) <= 64<<10 {
+		mergerPool.Put(m)
+	}
+	return nil
 }

@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/fineod/fineod/bench/gen"
+	"github.com/fineod/fineod/ingest/lineprotocol"
+	"github.com/fineod/fineod/schema"
+)
+
+// loadDevOps writes the TSBS DevOps cpu data (hosts x duration at 10 s)
+// into db through the normal write path.
+func loadDevOps(b *testing.B, db *DB, hosts int, d time.Duration) int {
+	b.Helper()
+	cfg := gen.DefaultConfig()
+	cfg.Scale, cfg.Duration = hosts, d
+	g, err := gen.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := g.WriteTo(&buf); err != nil {
+		b.Fatal(err)
+	}
+	var p lineprotocol.Parser
+	p.Reset(buf.Bytes(), lineprotocol.Nanosecond, 0)
+	bl := schema.NewBuilder(schema.DefaultDatabase)
+	rows := 0
+	flush := func() {
+		if err := db.WriteBatch(context.Background(), schema.DefaultTenant, bl); err != nil {
+			b.Fatal(err)
+		}
+		rows += bl.Rows()
+		bl.Reset(schema.DefaultDatabase)
+	}
+	for p.Next() {
+		bl.StartRow(p.Measurement(), p.Time())
+		for _, t := range p.Tags() {
+			bl.AddTag(t.Key, t.Value)
+		}
+		for _, f := range p.Fields() {
+			bl.AddInt(f.Key, f.I)
+		}
+		bl.EndRow()
+		if bl.Rows() == 10000 {
+			flush()
+		}
+	}
+	flush()
+	return rows
+}
+
+// BenchmarkDevOpsQueries runs TSBS-style queries over 100 hosts x 12 h
+// (432,000 rows) in the row store, through SQL.
+func BenchmarkDevOpsQueries(b *testing.B) {
+	db, err := Open(b.TempDir(), &Options{CheckpointInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	rows := loadDevOps(b, db, 100, 12*time.Hour)
+	for _, q := range []struct{ name, sql string }{
+		{"double-groupby-1", "SELECT date_trunc('hour', time) AS hour, hostname, avg(usage_user) FROM cpu GROUP BY 1, 2"},
+		{"lastpoint", "SELECT DISTINCT ON (hostname) * FROM cpu ORDER BY hostname, time DESC"},
+		{"high-cpu-all", "SELECT * FROM cpu WHERE usage_user > 90"},
+		{"groupby-orderby-limit", "SELECT date_trunc('minute', time) AS minute, max(usage_user) FROM cpu WHERE time < '2016-01-01T10:00:00Z' GROUP BY 1 ORDER BY 1 DESC LIMIT 5"},
+	} {
+		b.Run(q.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				r, err := db.Query(context.Background(), q.sql)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for r.Next() {
+				}
+				r.Close()
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
