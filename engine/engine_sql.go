@@ -128,6 +128,9 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 		return fmt.Errorf("engine: table %q does not exist in database %q", spec.Table, spec.Database)
 	}
 	cols, feeds := logicalColumns(tbl)
+	// Field id -> output slot (-1 = not requested), as a slice: ids are
+	// dense, and this lookup runs for every field of every row.
+	var fieldSlot []int
 	colIdx := map[string]int{}
 	for i, c := range cols {
 		colIdx[c.Name] = i
@@ -150,6 +153,12 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 	}
 	for j, i := range out {
 		slot[i] = j
+	}
+	for id, i := range feeds {
+		for int(id) >= len(fieldSlot) {
+			fieldSlot = append(fieldSlot, -1)
+		}
+		fieldSlot[id] = slot[i]
 	}
 	series, err := db.matchSeries(ten.ID, tbl.ID, spec.TagFilters)
 	if err != nil || len(series) == 0 {
@@ -182,7 +191,7 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 	}
 	tagVals = make([]string, len(out))
 	tagNull = make([]bool, len(out))
-	err = db.rows.Scan(ten.ID, tbl.ID, ids, spec.MinTime, spec.MaxTime, func(sid uint64, t int64, fields []storage.FieldValue) error {
+	err = db.rows.ScanRaw(ten.ID, tbl.ID, ids, spec.MinTime, spec.MaxTime, func(sid uint64, t int64, val []byte) error {
 		if sid != curSeries || n == 0 {
 			curSeries = sid
 			for j := range tagVals {
@@ -216,13 +225,21 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 				set[j] = true
 			}
 		}
-		for _, f := range fields {
-			i, ok := feeds[f.ID]
-			if !ok || slot[i] < 0 || set[slot[i]] {
+		// Decode only the requested fields; skip the rest unread.
+		for rest := val; len(rest) > 0; {
+			id, typ, payload, r, err := storage.NextField(rest)
+			if err != nil {
+				return fmt.Errorf("engine: table %q series %d time %d: %w", spec.Table, sid, t, err)
+			}
+			rest = r
+			if int(id) >= len(fieldSlot) {
 				continue
 			}
-			j := slot[i]
-			if appendCast(&b.Cols[j], f) {
+			j := fieldSlot[id]
+			if j < 0 || set[j] {
+				continue
+			}
+			if appendCast(&b.Cols[j], storage.FieldFromPayload(id, typ, payload)) {
 				set[j] = true
 			}
 		}

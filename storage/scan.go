@@ -62,6 +62,18 @@ type ScanFunc func(series uint64, t int64, fields []FieldValue) error
 // Scan calls fn for every point of the given series (nil = all of the
 // table's series) with minTime <= time <= maxTime, in (series, time) order.
 func (s *RowStore) Scan(tenant, table uint32, series []uint64, minTime, maxTime int64, fn ScanFunc) error {
+	var fields []FieldValue
+	return s.scan(tenant, table, series, minTime, maxTime, func(id uint64, t int64, v []byte) error {
+		var err error
+		fields, err = DecodeValue(v, fields[:0])
+		if err != nil {
+			return fmt.Errorf("storage: series %d time %d: %w", id, t, err)
+		}
+		return fn(id, t, fields)
+	})
+}
+
+func (s *RowStore) scan(tenant, table uint32, series []uint64, minTime, maxTime int64, fn ScanRawFunc) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
@@ -80,7 +92,6 @@ func (s *RowStore) Scan(tenant, table uint32, series []uint64, minTime, maxTime 
 		return err
 	}
 	defer it.Close()
-	var fields []FieldValue
 	seek := make([]byte, pointKeyLen)
 	for _, id := range series {
 		putPointKey(seek, tenant, table, id, minTime)
@@ -97,11 +108,7 @@ func (s *RowStore) Scan(tenant, table uint32, series []uint64, minTime, maxTime 
 			if err != nil {
 				return err
 			}
-			fields, err = DecodeValue(v, fields[:0])
-			if err != nil {
-				return fmt.Errorf("storage: series %d time %d: %w", id, t, err)
-			}
-			if err := fn(id, t, fields); err != nil {
+			if err := fn(id, t, v); err != nil {
 				return err
 			}
 		}

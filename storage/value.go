@@ -222,3 +222,60 @@ func (m *valueMerger) Close() error {
 	}
 	return nil
 }
+
+// NextField splits the first field off an encoded point value without
+// decoding it: its id, type and raw payload (8 little-endian bytes for
+// numbers, the bytes of a string, one byte for a boolean). Readers that
+// need a few fields of many points use it to skip the others cheaply.
+func NextField(v []byte) (id uint32, typ schema.Type, payload, rest []byte, err error) {
+	h, n := binary.Uvarint(v)
+	if n <= 0 {
+		return 0, 0, nil, nil, errBadValue
+	}
+	v = v[n:]
+	id, typ = uint32(h>>3), schema.Type(h&7)
+	switch typ {
+	case schema.TypeFloat, schema.TypeInt, schema.TypeUint:
+		if len(v) < 8 {
+			return 0, 0, nil, nil, errBadValue
+		}
+		return id, typ, v[:8], v[8:], nil
+	case schema.TypeString:
+		l, n := binary.Uvarint(v)
+		if n <= 0 || uint64(len(v)-n) < l {
+			return 0, 0, nil, nil, errBadValue
+		}
+		return id, typ, v[n : n+int(l)], v[n+int(l):], nil
+	case schema.TypeBool:
+		if len(v) < 1 {
+			return 0, 0, nil, nil, errBadValue
+		}
+		return id, typ, v[:1], v[1:], nil
+	}
+	return 0, 0, nil, nil, fmt.Errorf("%w: unknown type %d", errBadValue, typ)
+}
+
+// FieldFromPayload decodes a payload returned by NextField.
+func FieldFromPayload(id uint32, typ schema.Type, payload []byte) FieldValue {
+	f := FieldValue{ID: id, Type: typ}
+	switch typ {
+	case schema.TypeFloat:
+		f.F = math.Float64frombits(binary.LittleEndian.Uint64(payload))
+	case schema.TypeInt, schema.TypeUint:
+		f.I = int64(binary.LittleEndian.Uint64(payload))
+	case schema.TypeString:
+		f.S = payload
+	case schema.TypeBool:
+		f.B = payload[0] != 0
+	}
+	return f
+}
+
+// ScanRawFunc receives one point's encoded value (see NextField); v is only
+// valid during the call.
+type ScanRawFunc func(series uint64, t int64, v []byte) error
+
+// ScanRaw is Scan without decoding the values.
+func (s *RowStore) ScanRaw(tenant, table uint32, series []uint64, minTime, maxTime int64, fn ScanRawFunc) error {
+	return s.scan(tenant, table, series, minTime, maxTime, fn)
+}
