@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -137,6 +138,9 @@ func colName(c *scopeCol) string {
 
 // coerce converts e to type t: constants are converted now (so a literal
 // that does not parse fails at bind time), other expressions get a cast.
+// A constant whose conversion depends on the session's time zone ('2016-01-01'
+// to timestamptz, timestamptz to text) is checked now and converted when
+// the statement runs.
 func (b *binder) coerce(e expr, t Type) (expr, error) {
 	if e.Type() == t {
 		return e, nil
@@ -154,21 +158,23 @@ func (b *binder) coerce(e expr, t Type) (expr, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &constExpr{typ: TypeInterval, i: iv.ns, months: iv.months}, nil
+			return &constExpr{typ: TypeInterval, i: iv.ns + iv.days*nsPerDay, days: iv.days, months: iv.months}, nil
 		}
-		v, err := castVec(c.vec(), t, 1)
+		fc := &execCtx{}
+		v, err := castVec(fc, c.vec(), t, 1)
 		if err != nil {
 			return nil, err
 		}
+		if fc.zoneUsed {
+			return &castExpr{arg: c, to: t}, nil
+		}
 		return constFromVec(v, 0), nil
-	}
-	if sameRepr(e.Type(), t) && e.Type() != TypeUnknown {
-		return &castExpr{arg: e, to: t}, nil
 	}
 	return &castExpr{arg: e, to: t}, nil
 }
 
-// fold evaluates an expression whose inputs are all constants.
+// fold evaluates an expression whose inputs are all constants. One that
+// depends on the session (its time zone) is left to run time.
 func (b *binder) fold(e expr) (expr, error) {
 	if f, ok := e.(*funcExpr); ok && f.volatile {
 		return e, nil
@@ -181,25 +187,62 @@ func (b *binder) fold(e expr) (expr, error) {
 	if len(e.children()) == 0 {
 		return e, nil
 	}
-	v, err := e.eval(&execCtx{}, &Batch{Len: 1})
+	fc := &execCtx{}
+	v, err := e.eval(fc, &Batch{Len: 1})
 	if err != nil {
 		return nil, err
+	}
+	if fc.zoneUsed {
+		return e, nil
 	}
 	c := constFromVec(v, 0)
 	c.typ = e.Type()
 	if be, ok := e.(*binExpr); ok && be.typ == TypeInterval {
-		// interval arithmetic keeps months apart
-		lm, _ := constMonths(be.l)
-		rm, _ := constMonths(be.r)
-		switch be.op {
-		case "+":
-			c.months = lm + rm
-		case "-":
-			c.months = lm - rm
+		// interval arithmetic keeps months and days apart
+		lm, ld := constParts(be.l)
+		rm, rd := constParts(be.r)
+		switch {
+		case be.op == "+" && be.mode == modeArithI:
+			c.months, c.days = lm+rm, ld+rd
+		case be.op == "-" && be.mode == modeArithI:
+			c.months, c.days = lm-rm, ld-rd
+		case be.mode == modeIvlMulF:
+			return foldIvlMul(be, c)
 		}
 		c.i -= c.months * 30 * nsPerDay
 	}
 	return c, nil
+}
+
+// constParts returns the months and days of a constant interval.
+func constParts(e expr) (months, days int64) {
+	if c, ok := e.(*constExpr); ok && !c.null && c.typ == TypeInterval {
+		return c.months, c.days
+	}
+	return 0, 0
+}
+
+// foldIvlMul folds interval * or / a number as PostgreSQL's interval_mul
+// and interval_div do: fractions of months cascade into days (30 each)
+// and fractions of days into time.
+func foldIvlMul(be *binExpr, c *constExpr) (expr, error) {
+	iv, _ := be.l.(*constExpr)
+	f, _ := be.r.(*constExpr)
+	if iv == nil || f == nil || iv.null || f.null || c.null {
+		return c, nil
+	}
+	factor := f.f
+	if be.op == "/" {
+		factor = 1 / factor
+	}
+	m := float64(iv.months) * factor
+	months := math.Trunc(m)
+	mdays := (m - months) * 30
+	d := float64(iv.days)*factor + mdays
+	days := math.Trunc(d)
+	rest := float64(iv.i-iv.days*nsPerDay)*factor + (d-days)*float64(nsPerDay)
+	return &constExpr{typ: TypeInterval, months: int64(months), days: int64(days),
+		i: int64(days)*nsPerDay + int64(math.Round(rest/1e3))*1e3}, nil
 }
 
 func (b *binder) param(n int) *paramExpr {
@@ -647,6 +690,16 @@ func (b *binder) binary(op string, l, r expr, loc int32) (expr, error) {
 		}
 	}
 	lt, rt = l.Type(), r.Type()
+	if isTimeType(lt) && isTimeType(rt) && lt != rt && (cmpOps[op] || op == "-") {
+		// timestamp meets timestamptz in the session's time zone
+		if l, err = b.coerce(l, TypeTimestamptz); err != nil {
+			return nil, err
+		}
+		if r, err = b.coerce(r, TypeTimestamptz); err != nil {
+			return nil, err
+		}
+		lt, rt = TypeTimestamptz, TypeTimestamptz
+	}
 	if cmpOps[op] {
 		switch {
 		case isNumType(lt) && isNumType(rt):
@@ -695,12 +748,10 @@ func (b *binder) binary(op string, l, r expr, loc int32) (expr, error) {
 	case isTimeType(lt) && rt == TypeInterval && (op == "+" || op == "-"),
 		lt == TypeInterval && isTimeType(rt) && op == "+":
 		t := lt
-		m, _ := constMonths(r)
 		if lt == TypeInterval {
 			t = rt
-			m, _ = constMonths(l)
 		}
-		return &binExpr{op: op, mode: modeTsIvl, l: l, r: r, typ: t, months: m}, nil
+		return &binExpr{op: op, mode: modeTsIvl, l: l, r: r, typ: t}, nil
 	case isTimeType(lt) && isTimeType(rt) && op == "-":
 		return &binExpr{op: op, mode: modeArithI, l: l, r: r, typ: TypeInterval}, nil
 	case lt == TypeInterval && rt == TypeInterval && (op == "+" || op == "-"):

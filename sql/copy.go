@@ -432,7 +432,7 @@ func (ci *CopyIn) add(i int, v any) error {
 		if ci.scratch == nil || ci.scratch.Type != c.Type {
 			ci.scratch = newVec(c.Type, 1)
 		}
-		if err := parseInto(s, ci.scratch, 0); err != nil {
+		if err := parseInto(&execCtx{loc: ci.sess.location()}, s, ci.scratch, 0); err != nil {
 			var e *Error
 			if asSQLError(err, &e) {
 				return ci.errorf(e.Code, "column %s: %s", c.Name, e.Message)

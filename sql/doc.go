@@ -21,6 +21,7 @@
 //	bind.go, bind_select.go           parse tree -> typed expressions and plans
 //	join.go, subquery.go, window.go   joins, subqueries, window binding
 //	expr.go, funcs.go, timeparse.go   vectorised expressions, functions, time parsing
+//	timezone.go, tz/                  session time zone: conversions, zone names
 //	plan.go, agg.go, window_exec.go   operators: scan, filter, project, hash aggregate,
 //	                                  sort / top-N, limit, distinct, union, join, window
 //	pushdown.go                       time range and tag predicates into ScanSpec
@@ -79,11 +80,29 @@
 //     last_value and aggregates OVER (PARTITION BY ... ORDER BY ...) with
 //     the default frame, ROWS/RANGE UNBOUNDED PRECEDING / CURRENT ROW /
 //     UNBOUNDED FOLLOWING and ROWS n PRECEDING/FOLLOWING.
-//   - Time: now() / current_timestamp (statement start), date_trunc,
-//     date_bin, time_bucket(width, ts [, offset | origin]) (TimescaleDB
-//     order and default origin 2000-01-03), extract / date_part,
-//     to_timestamp(double), interval literals, ts ± interval (months added
-//     calendar-wise), ts - ts, timestamptz literals in ISO forms.
+//   - Time: now() / current_timestamp (statement start), localtimestamp,
+//     date_trunc(unit, ts [, zone]), date_bin, time_bucket(width, ts [,
+//     offset | origin | zone]) (TimescaleDB order and default origin
+//     2000-01-03; an unknown literal third argument is an offset when it
+//     reads as an interval, else a zone), extract / date_part,
+//     to_timestamp(double), AT TIME ZONE / timezone(zone, ts), interval
+//     literals, ts ± interval, ts - ts, timestamp[tz] literals in ISO forms
+//     (with an offset, Z, an abbreviation or a zone name).
+//   - Time zones (timezone.go), as PostgreSQL 15: SET TimeZone takes IANA
+//     names (matched regardless of case), POSIX TZ strings ('UTC+3' is
+//     three hours west of Greenwich, '+05:30' five and a half hours west)
+//     and numbers of hours east (SET TimeZone = 5, shown as <+05>-05). The
+//     session's zone governs timestamptz: literals and text without an
+//     offset are read in it, text output shows it, date_trunc truncates
+//     and extract takes fields in it (epoch is absolute), casts to and
+//     from timestamp convert through it, and ts ± interval adds months
+//     and days in local time (across DST) and the time part as an
+//     absolute duration. AT TIME ZONE, date_trunc's and time_bucket's zone
+//     arguments also accept PostgreSQL's fixed abbreviations (EST, CEST,
+//     ...). date_bin and time_bucket without a zone are zone-independent.
+//     Plans do not depend on the zone: zone-dependent constants are not
+//     folded at bind time but evaluated when the statement runs, so cached
+//     plans are shared across sessions and SET TimeZone.
 //   - Functions: abs, round, trunc, floor, ceil, sqrt, cbrt, exp, ln, log,
 //     log10, power, mod, sign, pi, degrees, radians, lower, upper, length,
 //     concat, substr, replace, split_part, starts_with, strpos, left,
@@ -120,10 +139,12 @@
 // timestamp[tz] and interval; to_timestamp(text, fmt); named windows,
 // GROUPS frames and RANGE offsets; arrays in the catalog (current_schemas
 // returns the text form '{pg_catalog,public}'; ::regclass of an OID gives
-// text). Time zones: every computation and text form is UTC (SET TimeZone
-// is recorded and reported only). numeric is double precision underneath.
-// Integer arithmetic does not detect overflow. Intervals are kept in
-// nanoseconds inside the engine (a day is 24 hours; only interval
-// constants keep months apart); Result.Row splits them into days and
-// microseconds.
+// text). Time zones: SET TIME ZONE INTERVAL, POSIX zones in timestamp
+// literals ('2016-01-01 00:00 UTC+3'), abbreviations outside the common
+// fixed ones, and the timezone_abbreviations setting. numeric is double
+// precision underneath. Integer arithmetic does not detect overflow.
+// Intervals are kept in nanoseconds inside the engine (a day is 24 hours;
+// interval constants and parameters keep months and days apart, which ts
+// ± interval uses; other intervals are all time); Result.Row splits them
+// into days and microseconds (an interval's months read as 30 days).
 package sql

@@ -138,6 +138,7 @@ type Session struct {
 	user     string
 	pid      int32
 	settings map[string]string
+	loc      *time.Location // TimeZone; nil = UTC
 	inTx     bool
 	cursors  map[string]*cursor // open cursors by name (cursor.go)
 }

@@ -129,6 +129,54 @@ func TestPlanCache(t *testing.T) {
 	}
 }
 
+// TestPlanCacheTimeZone: plans are shared between sessions and kept
+// across SET TimeZone, so nothing zone-dependent may be folded into them.
+func TestPlanCacheTimeZone(t *testing.T) {
+	_, eng, utc := testEngine(t)
+	ny := eng.NewSession("default", "fineo", "v")
+	if err := ny.Set("TimeZone", "America/New_York"); err != nil {
+		t.Fatal(err)
+	}
+	q := `SELECT '2016-01-01 00:00'::timestamptz AS lit, date_trunc('day', time) AS day,
+		extract(hour FROM time) AS h, '2016-01-01 00:00'::timestamptz + interval '1 day' AS plus,
+		count(*) AS n
+		FROM cpu WHERE time >= '2015-12-31 20:00' GROUP BY 2, 3 ORDER BY 2, 3 LIMIT 1`
+	utcRow := []any{time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC), 0.0,
+		time.Date(2016, 1, 2, 0, 0, 0, 0, time.UTC), int64(1)}
+	nyRow := []any{time.Date(2016, 1, 1, 5, 0, 0, 0, time.UTC), time.Date(2015, 12, 31, 5, 0, 0, 0, time.UTC), 20.0,
+		time.Date(2016, 1, 2, 5, 0, 0, 0, time.UTC), int64(1)}
+	for range 2 {
+		for _, c := range []struct {
+			s    *Session
+			want []any
+		}{{utc, utcRow}, {ny, nyRow}} {
+			rows := queryRows(t, c.s, q)
+			if len(rows) != 1 || !reflect.DeepEqual(rows[0], c.want) {
+				t.Fatalf("TimeZone %s: %v, want %v", c.s.settings["TimeZone"], rows, c.want)
+			}
+		}
+	}
+	if n := eng.parses.Load(); n != 1 {
+		t.Fatalf("parsed %d times, want 1", n)
+	}
+	// a statement prepared before SET TimeZone follows the new zone
+	st, err := utc.Prepare(context.Background(), "SELECT $1::timestamptz, '2016-01-01'::timestamptz", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := utc.Set("TimeZone", "UTC+3"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Execute(context.Background(), []any{"2016-01-01 00:00"})
+	if err != nil || !res.Next() {
+		t.Fatal(err)
+	}
+	want := time.Date(2016, 1, 1, 3, 0, 0, 0, time.UTC)
+	if got := res.Row(); got[0] != want || got[1] != want {
+		t.Fatalf("after SET TimeZone: %v, want %v", got, want)
+	}
+}
+
 func TestSessionStatements(t *testing.T) {
 	_, _, s := testEngine(t)
 	ctx := context.Background()

@@ -18,6 +18,14 @@ type execCtx struct {
 	params []*constExpr
 	now    int64
 	subq   map[*subqExpr]*subqResult
+
+	// loc is the session's TimeZone; nil while constants are folded at
+	// bind time (timezone.go).
+	loc       *time.Location
+	zc        *zconv
+	zoneUsed  bool
+	named     *zconv // the zone last named in an argument
+	namedName string
 }
 
 func (ec *execCtx) check() error {
@@ -53,8 +61,9 @@ func (e *colRef) String() string             { return e.name }
 func (e *colRef) children() []expr           { return nil }
 func (e *colRef) withChildren(c []expr) expr { return e }
 
-// constExpr is a constant; months is set only for intervals with a month
-// part (kept apart from ns).
+// constExpr is a constant. An interval keeps its months apart from i (ns);
+// days tells how many whole days of i are calendar days (added to a
+// timestamptz in the session's zone).
 type constExpr struct {
 	typ    Type
 	null   bool
@@ -63,6 +72,7 @@ type constExpr struct {
 	s      string
 	b      bool
 	months int64
+	days   int64
 }
 
 func (e *constExpr) Type() Type { return e.typ }
@@ -111,7 +121,7 @@ func (e *constExpr) String() string {
 		return "NULL"
 	}
 	v := e.vec()
-	s := formatValue(e.typ, v, 0)
+	s := formatValue(nil, e.typ, v, 0)
 	if e.typ == TypeInterval && e.months != 0 {
 		s = strconv.FormatInt(e.months, 10) + " mons " + s
 	}
@@ -174,11 +184,10 @@ const (
 )
 
 type binExpr struct {
-	op     string
-	mode   int
-	l, r   expr
-	typ    Type
-	months int64 // modeTsIvl with a constant interval that has months
+	op   string
+	mode int
+	l, r expr
+	typ  Type
 }
 
 func (e *binExpr) Type() Type { return e.typ }
@@ -241,27 +250,34 @@ func (e *binExpr) eval(ec *execCtx, b *Batch) (*Vector, error) {
 		}
 		return out, nil
 	case modeTsIvl:
-		ts, iv := l, r
+		// months, then days (in the session's zone for timestamptz), then
+		// the time part as an absolute duration
+		ts, iv, ive := l, r, e.r
 		if l.Type == TypeInterval {
-			ts, iv = r, l
+			ts, iv, ive = r, l, e.l
 		}
 		sign := int64(1)
 		if e.op == "-" {
 			sign = -1
 		}
+		months, days := intervalParts(ec, ive)
+		var z *zconv
+		if e.typ == TypeTimestamptz && (months != 0 || days != 0) {
+			z = ec.zone()
+		}
 		for i := range n {
 			x := ts.I64[i]
-			if e.months != 0 {
-				x = addMonths(x, sign*e.months)
-				x += sign * (iv.I64[i] - e.months*30*nsPerDay)
+			rest := iv.I64[i] - months*30*nsPerDay - days*nsPerDay
+			if z != nil {
+				x = addMonthsDaysLocal(x, sign*months, sign*days, z)
 			} else {
-				x += sign * iv.I64[i]
+				x = addMonths(x, sign*months) + sign*days*nsPerDay
 			}
-			out.I64[i] = x
+			out.I64[i] = x + sign*rest
 		}
 		return out, nil
 	case modeConcat:
-		ls, rs := toText(l, n), toText(r, n)
+		ls, rs := toText(ec, l, n), toText(ec, r, n)
 		for i := range n {
 			out.Str[i] = ls[i] + rs[i]
 		}
@@ -283,17 +299,33 @@ func (e *binExpr) eval(ec *execCtx, b *Batch) (*Vector, error) {
 	return nil, errorf(CodeInternal, "bad operator mode")
 }
 
-func toText(v *Vector, n int) []string {
+func toText(ec *execCtx, v *Vector, n int) []string {
 	if phys(v.Type) == physStr {
 		return v.Str[:n]
 	}
 	out := make([]string, n)
 	for i := range n {
 		if !v.isNull(i) {
-			out[i] = formatValue(v.Type, v, i)
+			out[i] = formatValue(ec, v.Type, v, i)
 		}
 	}
 	return out
+}
+
+// intervalParts returns the months and days of an interval operand known
+// apart (a constant or a parameter); other intervals are all time.
+func intervalParts(ec *execCtx, e expr) (months, days int64) {
+	switch x := e.(type) {
+	case *constExpr:
+		if !x.null {
+			return x.months, x.days
+		}
+	case *paramExpr:
+		if ec != nil && x.n < len(ec.params) && !ec.params[x.n].null {
+			return ec.params[x.n].months, ec.params[x.n].days
+		}
+	}
+	return 0, 0
 }
 
 func boolsAsInts(b []bool) []int64 {
@@ -541,11 +573,12 @@ func (e *castExpr) eval(ec *execCtx, b *Batch) (*Vector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return castVec(v, e.to, b.Len)
+	return castVec(ec, v, e.to, b.Len)
 }
 
-// castVec converts n rows of v to type to.
-func castVec(v *Vector, to Type, n int) (*Vector, error) {
+// castVec converts n rows of v to type to. Conversions that depend on the
+// time zone use ec's (UTC when ec is nil).
+func castVec(ec *execCtx, v *Vector, to Type, n int) (*Vector, error) {
 	from := v.Type
 	if sameRepr(from, to) {
 		out := *v
@@ -558,7 +591,7 @@ func castVec(v *Vector, to Type, n int) (*Vector, error) {
 		if out.Null != nil && out.Null[i] {
 			continue
 		}
-		if err := castOne(v, i, out, i); err != nil {
+		if err := castOne(ec, v, i, out, i); err != nil {
 			return nil, err
 		}
 	}
@@ -582,7 +615,7 @@ func sameRepr(from, to Type) bool {
 	if isIntType(from) && isIntType(to) {
 		return to == TypeInt8 || to == TypeOID || (to == TypeInt4 && from == TypeInt2)
 	}
-	return isTimeType(from) && isTimeType(to)
+	return false
 }
 
 func cannotCast(from, to Type) error {
@@ -590,14 +623,14 @@ func cannotCast(from, to Type) error {
 }
 
 // castOne converts v[i] into out[j]; v[i] is not NULL.
-func castOne(v *Vector, i int, out *Vector, j int) error {
+func castOne(ec *execCtx, v *Vector, i int, out *Vector, j int) error {
 	from, to := v.Type, out.Type
 	if isTextType(to) {
-		out.Str[j] = formatValue(from, v, i)
+		out.Str[j] = formatValue(ec, from, v, i)
 		return nil
 	}
 	if isTextType(from) {
-		return parseInto(v.Str[i], out, j)
+		return parseInto(ec, v.Str[i], out, j)
 	}
 	switch {
 	case isNumType(from) && isNumType(to):
@@ -645,15 +678,19 @@ func castOne(v *Vector, i int, out *Vector, j int) error {
 	case isIntType(from) && to == TypeBool:
 		out.Bool[j] = v.I64[i] != 0
 		return nil
-	case isTimeType(from) && isTimeType(to):
-		out.I64[j] = v.I64[i]
+	case from == TypeTimestamptz && to == TypeTimestamp:
+		out.I64[j] = ec.zone().toLocal(v.I64[i])
+		return nil
+	case from == TypeTimestamp && to == TypeTimestamptz:
+		out.I64[j] = ec.zone().fromLocal(v.I64[i])
 		return nil
 	}
 	return cannotCast(from, to)
 }
 
-// parseInto reads text s as out's type into out[j].
-func parseInto(s string, out *Vector, j int) error {
+// parseInto reads text s as out's type into out[j]; a timestamptz without
+// a zone is in ec's time zone (UTC when ec is nil).
+func parseInto(ec *execCtx, s string, out *Vector, j int) error {
 	to := out.Type
 	bad := func() error {
 		return errorf(CodeInvalidTextRepr, "invalid input syntax for type %s: %q", typeName(to), s)
@@ -699,11 +736,15 @@ func parseInto(s string, out *Vector, j int) error {
 		}
 		out.Bool[j] = x
 	case isTimeType(to):
-		x, err := parseTimestamp(s)
+		t, err := parseTimeText(s)
 		if err != nil {
 			return err
 		}
-		out.I64[j] = x
+		if to == TypeTimestamp {
+			out.I64[j] = t.wall // a zone in the text is ignored
+		} else {
+			out.I64[j] = t.instant(ec.zone)
+		}
 	case to == TypeInterval:
 		x, err := parseInterval(s)
 		if err != nil {

@@ -54,7 +54,8 @@ func init() {
 		"statement_timestamp": bindNow, "clock_timestamp": bindNow, "localtimestamp": bindNow,
 		"date_trunc": bindDateTrunc, "date_bin": bindDateBin, "time_bucket": bindTimeBucket,
 		"date_part": bindExtract, "extract": bindExtract, "to_timestamp": bindToTimestamp,
-		"abs": bindAbs, "round": bindRound, "trunc": bindRound,
+		"timezone": bindTimezone,
+		"abs":      bindAbs, "round": bindRound, "trunc": bindRound,
 		"floor": bindMath1(math.Floor), "ceil": bindMath1(math.Ceil), "ceiling": bindMath1(math.Ceil),
 		"sqrt": bindMath1(math.Sqrt), "cbrt": bindMath1(math.Cbrt), "exp": bindMath1(math.Exp),
 		"ln": bindMath1(math.Log), "log10": bindMath1(math.Log10), "sign": bindMath1(sign),
@@ -122,7 +123,11 @@ func bindNow(b *binder, name string, args []expr, loc int32) (expr, error) {
 		typ = TypeTimestamp
 	}
 	return &funcExpr{name: name, typ: typ, volatile: true, impl: func(ec *execCtx, _ []*Vector, n int) (*Vector, error) {
-		return (&constExpr{typ: typ, i: ec.now}).fill(n), nil
+		now := ec.now
+		if typ == TypeTimestamp {
+			now = ec.zone().toLocal(now)
+		}
+		return (&constExpr{typ: typ, i: now}).fill(n), nil
 	}}, nil
 }
 
@@ -156,8 +161,10 @@ func constMonths(e expr) (int64, bool) {
 	return 0, false
 }
 
+// bindDateTrunc binds date_trunc(unit, ts [, zone]): a timestamptz is
+// truncated in the session's time zone, or in zone.
 func bindDateTrunc(b *binder, name string, args []expr, loc int32) (expr, error) {
-	if err := argCount(name, args, 2, 2, loc); err != nil {
+	if err := argCount(name, args, 2, 3, loc); err != nil {
 		return nil, err
 	}
 	unit, err := b.coerce(args[0], TypeText)
@@ -169,11 +176,26 @@ func bindDateTrunc(b *binder, name string, args []expr, loc int32) (expr, error)
 		return nil, err
 	}
 	typ := ts.Type()
+	bound := []expr{unit, ts}
+	if len(args) == 3 {
+		if typ != TypeTimestamptz || !(isTextType(args[2].Type()) || isUnknownParam(args[2])) {
+			return nil, noFunc(name, args, loc)
+		}
+		zone, err := b.coerce(args[2], TypeText)
+		if err != nil {
+			return nil, err
+		}
+		bound = append(bound, zone)
+	}
 	impl := func(ec *execCtx, a []*Vector, n int) (*Vector, error) {
 		out := newVec(typ, n)
 		out.Null = mergeNulls(n, a...)
+		var z *zconv
+		if typ == TypeTimestamptz && len(a) == 2 {
+			z = ec.zone()
+		}
 		var step int64
-		if n > 0 && !a[0].isNull(0) {
+		if n > 0 && !a[0].isNull(0) && (z == nil || z.utc) && len(a) == 2 {
 			switch strings.ToLower(a[0].Str[0]) {
 			case "second":
 				step = 1e9
@@ -193,7 +215,20 @@ func bindDateTrunc(b *binder, name string, args []expr, loc int32) (expr, error)
 				out.I64[i] = floorDiv(a[1].I64[i], step) * step
 				continue
 			}
-			x, err := truncTime(a[0].Str[i], a[1].I64[i])
+			zi := z
+			if len(a) == 3 {
+				var err error
+				if zi, err = ec.zoneByName(a[2].Str[i]); err != nil {
+					return nil, err
+				}
+			}
+			var x int64
+			var err error
+			if zi == nil || zi.utc {
+				x, err = truncTime(a[0].Str[i], a[1].I64[i])
+			} else {
+				x, err = truncLocal(a[0].Str[i], a[1].I64[i], zi)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -201,7 +236,63 @@ func bindDateTrunc(b *binder, name string, args []expr, loc int32) (expr, error)
 		}
 		return out, nil
 	}
-	return &funcExpr{name: name, args: []expr{unit, ts}, typ: typ, impl: impl}, nil
+	return &funcExpr{name: name, args: bound, typ: typ, impl: impl}, nil
+}
+
+// bindTimezone binds timezone(zone, ts), which is ts AT TIME ZONE zone:
+// a timestamptz becomes the wall clock in zone (a timestamp), a
+// timestamp is read as a wall clock in zone (a timestamptz). zone is a
+// name or an interval east of Greenwich.
+func bindTimezone(b *binder, name string, args []expr, loc int32) (expr, error) {
+	if err := argCount(name, args, 2, 2, loc); err != nil {
+		return nil, err
+	}
+	zone := args[0]
+	var err error
+	if zone.Type() != TypeInterval {
+		if !isTextType(zone.Type()) && !isUnknownParam(zone) {
+			return nil, noFunc(name, args, loc)
+		}
+		if zone, err = b.coerce(zone, TypeText); err != nil {
+			return nil, err
+		}
+	}
+	ts, err := b.timeArg(name, args[1], args, loc)
+	if err != nil {
+		return nil, err
+	}
+	typ := TypeTimestamp
+	if ts.Type() == TypeTimestamp {
+		typ = TypeTimestamptz
+	}
+	return &funcExpr{name: name, args: []expr{zone, ts}, typ: typ, impl: func(ec *execCtx, a []*Vector, n int) (*Vector, error) {
+		out := newVec(typ, n)
+		out.Null = mergeNulls(n, a...)
+		var z *zconv
+		for i := range n {
+			if out.Null != nil && out.Null[i] {
+				continue
+			}
+			if a[0].Type == TypeInterval {
+				off := a[0].I64[i]
+				if off <= -nsPerDay || off >= nsPerDay {
+					return nil, errorf(CodeInvalidParameter, "interval time zone %q must not include months or days", formatInterval(off))
+				}
+				z = newZconv(time.FixedZone("", int(off/1e9)))
+			} else {
+				var err error
+				if z, err = ec.zoneByName(a[0].Str[i]); err != nil {
+					return nil, err
+				}
+			}
+			if typ == TypeTimestamp {
+				out.I64[i] = z.toLocal(a[1].I64[i])
+			} else {
+				out.I64[i] = z.fromLocal(a[1].I64[i])
+			}
+		}
+		return out, nil
+	}}, nil
 }
 
 // binTimes buckets a vector of timestamps by a stride from an origin.
@@ -232,6 +323,36 @@ func binTimes(typ Type, a []*Vector, ts, stride, origin int, months int64, n int
 			return nil, errorf(CodeInvalidParameter, "stride must be greater than zero")
 		}
 		out.I64[i] = o + floorDiv(x-o, s)*s
+	}
+	return out, nil
+}
+
+// bucketInZone is time_bucket(width, timestamptz, zone) as TimescaleDB
+// computes it: the wall clock in zone is bucketed (origin 2000-01-03, or
+// 2000-01-01 for months, as wall clocks) and read back in zone.
+func bucketInZone(ec *execCtx, a []*Vector, months int64, n int, defOrigin int64) (*Vector, error) {
+	local := newVec(TypeTimestamp, n)
+	local.Null = mergeNulls(n, a[1], a[2])
+	zs := make([]*zconv, n)
+	for i := range n {
+		if local.Null != nil && local.Null[i] {
+			continue
+		}
+		z, err := ec.zoneByName(a[2].Str[i])
+		if err != nil {
+			return nil, err
+		}
+		zs[i] = z
+		local.I64[i] = z.toLocal(a[1].I64[i])
+	}
+	out, err := binTimes(TypeTimestamptz, []*Vector{a[0], local}, 1, 0, -1, months, n, defOrigin)
+	if err != nil {
+		return nil, err
+	}
+	for i := range n {
+		if zs[i] != nil && !out.isNull(i) {
+			out.I64[i] = zs[i].fromLocal(out.I64[i])
+		}
 	}
 	return out, nil
 }
@@ -287,13 +408,22 @@ func bindTimeBucket(b *binder, name string, args []expr, loc int32) (expr, error
 	var third expr
 	if len(args) == 3 {
 		third = args[2]
+		if c, ok := third.(*constExpr); ok && third.Type() == TypeUnknown && !c.null {
+			// an offset when it reads as an interval, else a time zone
+			if _, err := parseInterval(c.s); err != nil {
+				third = &constExpr{typ: TypeText, s: c.s}
+			}
+		}
 		if third.Type() == TypeUnknown {
 			third, err = b.coerce(third, TypeInterval)
 			if err != nil {
 				return nil, err
 			}
 		}
-		if third.Type() != TypeInterval && !isTimeType(third.Type()) {
+		if isTextType(third.Type()) && typ != TypeTimestamptz {
+			return nil, noFunc(name, args, loc)
+		}
+		if third.Type() != TypeInterval && !isTimeType(third.Type()) && !isTextType(third.Type()) {
 			return nil, noFunc(name, args, loc)
 		}
 		bound = append(bound, third)
@@ -301,6 +431,9 @@ func bindTimeBucket(b *binder, name string, args []expr, loc int32) (expr, error
 	return &funcExpr{name: name, args: bound, typ: typ, impl: func(ec *execCtx, a []*Vector, n int) (*Vector, error) {
 		if third == nil {
 			return binTimes(typ, a, 1, 0, -1, months, n, defOrigin)
+		}
+		if isTextType(a[2].Type) {
+			return bucketInZone(ec, a, months, n, defOrigin)
 		}
 		if isTimeType(a[2].Type) {
 			return binTimes(typ, a, 1, 0, 2, months, n, defOrigin)
@@ -354,11 +487,26 @@ func bindExtract(b *binder, name string, args []expr, loc int32) (expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &funcExpr{name: name, args: []expr{field, src}, typ: typ, impl: strict(typ, func(a []*Vector, i int, out *Vector) error {
-		x, err := extractField(a[0].Str[i], a[1].I64[i])
-		out.F64[i] = x
-		return err
-	})}, nil
+	if src.Type() == TypeTimestamp {
+		return &funcExpr{name: name, args: []expr{field, src}, typ: typ, impl: strict(typ, func(a []*Vector, i int, out *Vector) error {
+			switch f := strings.ToLower(a[0].Str[i]); f {
+			case "timezone", "timezone_hour", "timezone_minute":
+				return errorf(CodeFeatureNotSupported, "unit %q not supported for type timestamp without time zone", f)
+			}
+			x, err := extractField(a[0].Str[i], a[1].I64[i])
+			out.F64[i] = x
+			return err
+		})}, nil
+	}
+	// a timestamptz: fields of the wall clock in the session's time zone
+	return &funcExpr{name: name, args: []expr{field, src}, typ: typ, impl: func(ec *execCtx, a []*Vector, n int) (*Vector, error) {
+		z := ec.zone()
+		return strict(typ, func(a []*Vector, i int, out *Vector) error {
+			x, err := extractLocal(a[0].Str[i], a[1].I64[i], z)
+			out.F64[i] = x
+			return err
+		})(ec, a, n)
+	}}, nil
 }
 
 func bindToTimestamp(b *binder, name string, args []expr, loc int32) (expr, error) {

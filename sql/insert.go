@@ -179,7 +179,7 @@ func (ip *insertPlan) run(ec *execCtx) (int, error) {
 				}
 				switch {
 				case c.Kind == KindTag:
-					bld.AddTag(names[i], []byte(formatValue(v.Type, v, r)))
+					bld.AddTag(names[i], []byte(formatValue(ec, v.Type, v, r)))
 				case phys(v.Type) == physF64:
 					bld.AddFloat(names[i], v.F64[r])
 				case phys(v.Type) == physStr:

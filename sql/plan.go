@@ -192,7 +192,7 @@ func (p *valuesPlan) run(ec *execCtx, emit func(*Batch) error) error {
 				return err
 			}
 			if v.Type != types[c] {
-				if v, err = castVec(v, types[c], 1); err != nil {
+				if v, err = castVec(ec, v, types[c], 1); err != nil {
 					return err
 				}
 			}
@@ -604,7 +604,7 @@ func (p *unionPlan) run(ec *execCtx, emit func(*Batch) error) error {
 			for c := range b.Cols {
 				v := &b.Cols[c]
 				if v.Type != p.cols[c].typ {
-					cv, err := castVec(v, p.cols[c].typ, b.Len)
+					cv, err := castVec(ec, v, p.cols[c].typ, b.Len)
 					if err != nil {
 						return err
 					}

@@ -145,7 +145,7 @@ func loadTable(db *memDB, name string, lines []string) error {
 				continue
 			}
 			v := newVec(info.Columns[i].Type, 1)
-			if err := parseInto(f, v, 0); err != nil {
+			if err := parseInto(nil, f, v, 0); err != nil {
 				if phys(v.Type) == physStr {
 					v.Str[0] = f
 				} else {
@@ -218,8 +218,8 @@ func runQuery(sess *Session, q string) string {
 		sb.WriteString(strings.Join(hs, " | ") + "\n")
 		for res.Next() {
 			var vs []string
-			for _, v := range res.Row() {
-				vs = append(vs, renderValue(v))
+			for i, v := range res.Row() {
+				vs = append(vs, renderTyped(sess, cols[i].Type, v))
 			}
 			sb.WriteString(strings.Join(vs, " | ") + "\n")
 		}
@@ -234,6 +234,20 @@ func renderErr(err error) string {
 		return "ERROR (no SQLSTATE): " + err.Error()
 	}
 	return "ERROR " + e.Code + ": " + e.Message
+}
+
+// renderTyped renders timestamptz values in the session's time zone (as
+// the wire protocol shows them) and timestamp values without an offset.
+func renderTyped(sess *Session, t Type, v any) string {
+	if x, ok := v.(time.Time); ok {
+		switch t {
+		case TypeTimestamptz:
+			return formatTimestampIn(x.UnixNano(), newZconv(sess.location()))
+		case TypeTimestamp:
+			return formatTimestamp(x.UnixNano(), false)
+		}
+	}
+	return renderValue(v)
 }
 
 func renderValue(v any) string {

@@ -3,6 +3,9 @@ package sql
 import (
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/fineod/fineod/sql/tz"
 )
 
 // reportedSettings are the parameters a server reports to clients
@@ -118,8 +121,9 @@ func (s *Session) Settings() map[string]string {
 }
 
 // Set changes a session parameter, as SET does (servers call it for the
-// parameters a client sends at startup). TimeZone is recorded and
-// reported, but the engine computes and shows timestamps in UTC.
+// parameters a client sends at startup). TimeZone takes an IANA name, a
+// POSIX TZ string ('UTC+3' is three hours west of Greenwich) or a number
+// of hours east; it governs timestamptz computations (timezone.go).
 func (s *Session) Set(name, value string) error {
 	canon := canonicalSetting(strings.ToLower(name))
 	if _, ok := settingDefaults[canon]; !ok && !strings.Contains(canon, ".") {
@@ -145,9 +149,23 @@ func (s *Session) Set(name, value string) error {
 			return errorf(CodeFeatureNotSupported, "standard_conforming_strings must be on")
 		}
 		value = "on"
+	case "TimeZone":
+		loc, canonValue, err := tz.LoadSetting(value)
+		if err != nil {
+			return errorf(CodeInvalidParameter, "invalid value for parameter \"TimeZone\": %q", value)
+		}
+		s.loc, value = loc, canonValue
 	}
 	s.settings[canon] = value
 	return nil
+}
+
+// location is the session's TimeZone.
+func (s *Session) location() *time.Location {
+	if s.loc == nil {
+		return time.UTC
+	}
+	return s.loc
 }
 
 // reset restores a parameter ("" = all) to its default.
@@ -156,7 +174,11 @@ func (s *Session) reset(name string) {
 		app := s.settings["application_name"]
 		s.settings = defaultSettings(s.user)
 		s.settings["application_name"] = app
+		s.loc = nil
 		return
+	}
+	if name == "TimeZone" {
+		s.loc = nil
 	}
 	if v, ok := settingDefaults[name]; ok {
 		s.settings[name] = v

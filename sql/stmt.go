@@ -263,7 +263,8 @@ func (r *Result) Next() bool {
 }
 
 // Row returns the current row: nil, bool, int64, float64, string,
-// time.Time (UTC) or Interval per column. The slice is reused by the next
+// time.Time (UTC; a timestamp's wall clock as if in UTC) or Interval per
+// column. The slice is reused by the next
 // call to Next.
 func (r *Result) Row() []any { return r.row }
 
@@ -300,9 +301,9 @@ func (st *Stmt) execute(ctx context.Context, params []any) (*Result, error) {
 	if len(params) != len(p.params) {
 		return nil, errorf(CodeProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(params), len(p.params))
 	}
-	ec := &execCtx{ctx: ctx, eng: s.eng, sess: s, now: s.eng.now().UnixNano()}
+	ec := &execCtx{ctx: ctx, eng: s.eng, sess: s, now: s.eng.now().UnixNano(), loc: s.location()}
 	for i, v := range params {
-		c, err := paramValue(v, p.params[i])
+		c, err := paramValue(ec, v, p.params[i])
 		if err != nil {
 			return nil, err
 		}
@@ -384,8 +385,9 @@ func (st *Stmt) execute(ctx context.Context, params []any) (*Result, error) {
 	return res, nil
 }
 
-// paramValue converts a client's parameter value to a constant of type t.
-func paramValue(v any, t Type) (*constExpr, error) {
+// paramValue converts a client's parameter value to a constant of type t
+// (text without a zone for a timestamptz is in ec's time zone).
+func paramValue(ec *execCtx, v any, t Type) (*constExpr, error) {
 	c := &constExpr{typ: t}
 	if t == TypeUnknown {
 		c.typ = TypeText
@@ -412,8 +414,19 @@ func paramValue(v any, t Type) (*constExpr, error) {
 	case float64:
 		src = &Vector{Type: TypeFloat8, F64: []float64{x}}
 	case time.Time:
+		if c.typ == TypeTimestamp { // the wall clock
+			y, mo, d := x.Date()
+			h, mi, sec := x.Clock()
+			x = time.Date(y, mo, d, h, mi, sec, x.Nanosecond(), time.UTC)
+			src = &Vector{Type: TypeTimestamp, I64: []int64{x.UnixNano()}}
+			break
+		}
 		src = &Vector{Type: TypeTimestamptz, I64: []int64{x.UnixNano()}}
 	case Interval:
+		if c.typ == TypeInterval {
+			c.i, c.days, c.months = int64(x.Days)*nsPerDay+x.Micros*1000, int64(x.Days), int64(x.Months)
+			return c, nil
+		}
 		src = &Vector{Type: TypeInterval, I64: []int64{int64(x.Days)*nsPerDay + x.Micros*1000 + int64(x.Months)*30*nsPerDay}}
 	case time.Duration:
 		src = &Vector{Type: TypeInterval, I64: []int64{int64(x)}}
@@ -425,13 +438,13 @@ func paramValue(v any, t Type) (*constExpr, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.i, c.months = iv.ns, iv.months
+		c.i, c.days, c.months = iv.ns+iv.days*nsPerDay, iv.days, iv.months
 		return c, nil
 	}
 	if isIntType(c.typ) && src.Type == TypeFloat8 && src.F64[0] != math.Trunc(src.F64[0]) {
 		return nil, errorf(CodeInvalidTextRepr, "invalid input syntax for type %s: \"%v\"", typeName(c.typ), src.F64[0])
 	}
-	out, err := castVec(src, c.typ, 1)
+	out, err := castVec(ec, src, c.typ, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -5,46 +5,88 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fineod/fineod/sql/tz"
 )
 
-// parseTimestamp reads a timestamp literal in the forms PostgreSQL accepts
-// most often: '2016-01-01', '2016-01-01 00:00:00', '2016-01-01T00:00:00Z',
-// '2016-01-01 00:00:00.123+00', '... +05:30', '... UTC', 'epoch'. A value
-// without a zone is UTC (the session time zone). It returns ns since the
-// epoch.
+// tsText is a timestamp literal: the wall clock it writes and the zone
+// it names, if any.
+type tsText struct {
+	wall    int64          // the wall clock as ns (UTC)
+	special bool           // epoch, infinity: wall is also the instant
+	hasOff  bool           // an offset or Z
+	off     int64          // ns east, with hasOff
+	loc     *time.Location // a zone name ("America/New_York")
+}
+
+// instant is the literal as a timestamptz; a literal without a zone is in
+// zone z (called only then).
+func (t tsText) instant(z func() *zconv) int64 {
+	switch {
+	case t.special:
+		return t.wall
+	case t.hasOff:
+		return t.wall - t.off
+	case t.loc != nil:
+		return newZconv(t.loc).fromLocal(t.wall)
+	}
+	return z().fromLocal(t.wall)
+}
+
+// parseTimestamp reads a timestamptz literal in UTC (tests and callers
+// without a session).
 func parseTimestamp(s string) (int64, error) {
+	t, err := parseTimeText(s)
+	if err != nil {
+		return 0, err
+	}
+	return t.instant(func() *zconv { return utcZone }), nil
+}
+
+// parseTimeText reads a timestamp literal in the forms PostgreSQL accepts
+// most often: '2016-01-01', '2016-01-01 00:00:00', '2016-01-01T00:00:00Z',
+// '2016-01-01 00:00:00.123+00', '... +05:30', '... UTC', '... EST',
+// '... America/New_York', 'epoch', 'infinity'.
+func parseTimeText(s string) (tsText, error) {
 	in := s
+	bad := func() (tsText, error) {
+		return tsText{}, errorf(CodeInvalidDatetime, "invalid input syntax for type timestamp with time zone: %q", in)
+	}
 	s = strings.TrimSpace(s)
 	switch strings.ToLower(s) {
 	case "epoch":
-		return 0, nil
-	case "infinity":
-		return math.MaxInt64, nil
+		return tsText{special: true}, nil
+	case "infinity", "+infinity":
+		return tsText{wall: math.MaxInt64, special: true}, nil
 	case "-infinity":
-		return math.MinInt64, nil
+		return tsText{wall: math.MinInt64, special: true}, nil
 	}
-	if strings.HasSuffix(s, " UTC") || strings.HasSuffix(s, " utc") || strings.HasSuffix(s, " GMT") {
-		s = s[:len(s)-4]
-	}
-	// Normalise the zone suffix to ±hh:mm.
-	zone := ""
-	if n := len(s); n > 0 && (s[n-1] == 'Z' || s[n-1] == 'z') {
-		s, zone = s[:n-1], "+00:00"
+	var out tsText
+	if i := strings.LastIndexByte(s, ' '); i > 0 && i+1 < len(s) && isLetter(s[i+1]) {
+		name := s[i+1:]
+		if secs, ok := tz.Abbrev(name); ok {
+			out.hasOff, out.off = true, int64(secs)*1e9
+		} else if loc, err := tz.Load(name); err == nil {
+			out.loc = loc
+		} else {
+			return bad()
+		}
+		s = strings.TrimSpace(s[:i])
+	} else if n := len(s); n > 0 && (s[n-1] == 'Z' || s[n-1] == 'z') {
+		s, out.hasOff = strings.TrimSpace(s[:n-1]), true
 	} else if i := strings.LastIndexAny(s, "+-"); i > 10 {
-		z := s[i+1:]
-		if len(z) == 2 {
-			z += ":00"
-		} else if len(z) == 4 && !strings.Contains(z, ":") {
-			z = z[:2] + ":" + z[2:]
+		secs, ok := parseOffset(s[i+1:])
+		if !ok {
+			return bad()
 		}
-		if len(z) == 5 && z[2] == ':' {
-			zone = s[i:i+1] + z
-			s = strings.TrimSpace(s[:i])
+		if s[i] == '-' {
+			secs = -secs
 		}
+		out.hasOff, out.off = true, secs*1e9
+		s = strings.TrimSpace(s[:i])
 	}
-	s = strings.Replace(s, "T", " ", 1)
-	if zone == "" {
-		zone = "+00:00"
+	if len(s) > 10 && (s[10] == 'T' || s[10] == 't') {
+		s = s[:10] + " " + s[11:]
 	}
 	var layout string
 	switch {
@@ -58,23 +100,50 @@ func parseTimestamp(s string) (int64, error) {
 			layout += ".999999999"
 		}
 	default:
-		return 0, errorf(CodeInvalidDatetime, "invalid input syntax for type timestamp with time zone: %q", in)
+		return bad()
 	}
-	t, err := time.Parse(layout+"-07:00", s+zone)
+	t, err := time.Parse(layout, s)
 	if err != nil {
-		return 0, errorf(CodeInvalidDatetime, "invalid input syntax for type timestamp with time zone: %q", in)
+		return bad()
 	}
-	return t.UnixNano(), nil
+	out.wall = t.UnixNano()
+	return out, nil
 }
 
-// ivl is an interval literal: months kept apart, everything else in ns
-// (a day is 24 hours: the session time zone is UTC).
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// parseOffset reads hh, hhmm, hh:mm or hh:mm:ss as seconds.
+func parseOffset(z string) (int64, bool) {
+	if len(z) == 4 && !strings.Contains(z, ":") {
+		z = z[:2] + ":" + z[2:]
+	}
+	p := strings.Split(z, ":")
+	if len(p) > 3 {
+		return 0, false
+	}
+	var secs int64
+	for k, f := range p {
+		if len(f) == 0 || len(f) > 2 {
+			return 0, false
+		}
+		x, err := strconv.Atoi(f)
+		if err != nil || x < 0 || (k > 0 && x > 59) || (k == 0 && x > 15) {
+			return 0, false
+		}
+		secs += int64(x) * []int64{3600, 60, 1}[k]
+	}
+	return secs, true
+}
+
+// ivl is an interval literal: months and days kept apart (added to a
+// timestamptz in the session's zone), the rest in ns.
 type ivl struct {
 	months int64
+	days   int64
 	ns     int64
 }
 
-func (v ivl) approxNs() int64 { return v.ns + v.months*30*nsPerDay }
+func (v ivl) approxNs() int64 { return v.ns + v.days*nsPerDay + v.months*30*nsPerDay }
 
 var ivlUnits = map[string]struct {
 	months int64
@@ -137,17 +206,26 @@ func parseInterval(s string) (ivl, error) {
 		if !ok {
 			return bad()
 		}
-		if u.months != 0 {
+		var days float64
+		switch {
+		case u.months != 0:
 			m := num * float64(u.months)
 			whole := math.Trunc(m)
 			out.months += int64(whole)
-			out.ns += int64(math.Round((m - whole) * 30 * float64(nsPerDay)))
-		} else {
+			days = (m - whole) * 30
+		case u.ns%nsPerDay == 0:
+			days = num * float64(u.ns/nsPerDay)
+		default:
 			out.ns += int64(math.Round(num * float64(u.ns)))
+		}
+		if days != 0 {
+			whole := math.Trunc(days)
+			out.days += int64(whole)
+			out.ns += int64(math.Round((days - whole) * float64(nsPerDay)))
 		}
 	}
 	if len(f) > 1 && f[len(f)-1] == "ago" {
-		out.months, out.ns = -out.months, -out.ns
+		out.months, out.days, out.ns = -out.months, -out.days, -out.ns
 	}
 	return out, nil
 }

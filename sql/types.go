@@ -179,8 +179,9 @@ func nsToInterval(x int64) Interval {
 	return Interval{Days: int32(d), Micros: (x - d*nsPerDay) / 1000}
 }
 
-// formatValue is the text form of a value (a cast to text).
-func formatValue(t Type, v *Vector, i int) string {
+// formatValue is the text form of a value (a cast to text); timestamptz
+// is shown in ec's time zone (UTC when ec is nil).
+func formatValue(ec *execCtx, t Type, v *Vector, i int) string {
 	switch phys(t) {
 	case physF64:
 		return formatFloat(v.F64[i], t)
@@ -195,7 +196,7 @@ func formatValue(t Type, v *Vector, i int) string {
 	x := v.I64[i]
 	switch t {
 	case TypeTimestamptz:
-		return formatTimestamp(x, true)
+		return formatTimestampIn(x, ec.zone())
 	case TypeTimestamp:
 		return formatTimestamp(x, false)
 	case TypeInterval:
@@ -220,7 +221,7 @@ func formatFloat(f float64, t Type) string {
 }
 
 // formatTimestamp writes ISO style with microseconds trimmed, as
-// PostgreSQL does with DateStyle ISO and TimeZone UTC.
+// PostgreSQL does with DateStyle ISO ("+00" with tz: UTC).
 func formatTimestamp(ns int64, tz bool) string {
 	t := time.Unix(0, ns).UTC()
 	s := t.Format("2006-01-02 15:04:05.999999")

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/fineod/fineod/sql/tz"
 )
 
 // reportedParams are the settings PostgreSQL reports with ParameterStatus
@@ -213,18 +215,17 @@ func (c *conn) reportSettings() {
 	}
 }
 
-// setLocation sets the zone timestamptz values are shown in. Unknown
-// names fall back to UTC (the backend validates SET TimeZone).
+// setLocation sets the zone timestamptz values are shown in: IANA names,
+// POSIX TZ strings ("UTC+3") and PostgreSQL's offset form ("<+05>-05"),
+// resolved as the SQL engine resolves them. Unknown names fall back to
+// UTC (the backend validates SET TimeZone).
 func (c *conn) setLocation(name string) {
-	loc, err := time.LoadLocation(name)
-	if err != nil || name == "" {
-		switch strings.ToUpper(name) {
-		case "UTC", "GMT", "Z", "ZULU", "":
-			loc = time.UTC
-		default:
+	loc, _, err := tz.LoadSetting(name)
+	if err != nil {
+		if name != "" {
 			c.log.Debug("unknown time zone; using UTC", "zone", name)
-			loc = time.UTC
 		}
+		loc = time.UTC
 	}
 	c.loc = loc
 }

@@ -197,3 +197,35 @@ SELECT hostname + 1 FROM cpu LIMIT 1;
 SELECT no_such_function(usage_user) FROM cpu;
 
 SELECT hostname, max(usage_user) FROM cpu;
+
+-- time zones: the session's TimeZone governs date_trunc, extract, literals
+-- without an offset, AT TIME ZONE, text output and calendar arithmetic
+SET TimeZone = 'America/New_York';
+
+SELECT date_trunc('day', time) AS day, count(*), max(usage_user), min(time) FROM cpu GROUP BY 1 ORDER BY 1;
+
+SELECT date_trunc('hour', time) AS hour, hostname, avg(usage_user) FROM cpu WHERE hostname IN ('host_0', 'host_1') GROUP BY 1, 2 ORDER BY 1, 2;
+
+SELECT extract(hour FROM time) AS h, count(*), sum(usage_system) FROM cpu GROUP BY 1 ORDER BY 1;
+
+SELECT date_part('day', time) AS d, extract(dow FROM time) AS dow, extract(epoch FROM date_trunc('day', time)) AS e, count(*) FROM cpu GROUP BY 1, 2, 3 ORDER BY 1, 2;
+
+SELECT hostname, time, usage_user FROM cpu WHERE time >= '2015-12-31 23:00:00' AND time < '2015-12-31 23:01:00' AND hostname = 'host_2' ORDER BY time;
+
+SELECT count(*), min(time), max(time) FROM cpu WHERE time < '2016-01-01';
+
+SELECT count(*) FROM cpu WHERE time BETWEEN '2015-12-31 20:00' AND '2015-12-31 21:00:00-05' AND hostname = 'host_5';
+
+SELECT time AT TIME ZONE 'UTC' AS utc_wall, time AT TIME ZONE 'Europe/Berlin' AS berlin, hostname FROM cpu WHERE hostname = 'host_3' ORDER BY time LIMIT 5;
+
+SELECT date_trunc('day', time AT TIME ZONE 'Asia/Tokyo') AS tokyo_day, count(*) FROM cpu GROUP BY 1 ORDER BY 1;
+
+SELECT time::text AS t, (time + interval '1 day')::text AS tomorrow, (time - interval '1 month')::text AS month_ago FROM cpu WHERE hostname = 'host_4' ORDER BY time LIMIT 3;
+
+SELECT date_trunc('day', time, 'Asia/Kolkata') AS d, count(*) FROM cpu GROUP BY 1 ORDER BY 1;
+
+SELECT '2016-01-01 00:00'::timestamptz AS midnight, '2016-01-01 00:00'::timestamp AT TIME ZONE 'America/Los_Angeles' AS la, extract(timezone FROM '2016-07-01'::timestamptz) AS summer;
+
+RESET TimeZone;
+
+SELECT date_trunc('day', time) AS day, count(*) FROM cpu GROUP BY 1 ORDER BY 1;
