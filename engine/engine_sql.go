@@ -191,7 +191,11 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 	}
 	tagVals = make([]string, len(out))
 	tagNull = make([]bool, len(out))
-	err = db.rows.ScanRaw(ten.ID, tbl.ID, ids, spec.MinTime, spec.MaxTime, func(sid uint64, t int64, val []byte) error {
+	scan := db.rows.ScanRaw
+	if spec.LastPerSeries {
+		scan = db.rows.ScanLastRaw
+	}
+	err = scan(ten.ID, tbl.ID, ids, spec.MinTime, spec.MaxTime, func(sid uint64, t int64, val []byte) error {
 		if sid != curSeries || n == 0 {
 			curSeries = sid
 			for j := range tagVals {

@@ -94,6 +94,9 @@ type ScanSpec struct {
 	MinTime, MaxTime        int64
 	TagFilters              []TagFilter
 	Columns                 []string
+	// LastPerSeries asks for only the newest row of each series within
+	// the time range (what "last point per series" queries need).
+	LastPerSeries bool
 }
 
 // Scanner reads table rows in column batches.

@@ -56,6 +56,9 @@ type scanPlan struct {
 	fetch   []string // ScanSpec.Columns
 	bounds  []timeBound
 	tagPush []tagPush
+	// lastPerSeries: only the newest row of each series is needed (set by
+	// the DISTINCT ON rewrite in bind_select.go).
+	lastPerSeries bool
 }
 
 func (p *scanPlan) columns() []colDesc { return p.cols }
@@ -109,6 +112,7 @@ func (p *scanPlan) spec(ec *execCtx) (ScanSpec, bool, error) {
 	return ScanSpec{
 		Tenant: ec.sess.tenant, Database: p.table.Database, Table: p.table.Name,
 		MinTime: lo, MaxTime: hi, TagFilters: tags, Columns: p.fetch,
+		LastPerSeries: p.lastPerSeries,
 	}, true, nil
 }
 
@@ -157,6 +161,9 @@ func (p *scanPlan) explain(x *explainer, depth int) {
 		x.line(depth+1, "tags: %s", strings.Join(ts, " AND "))
 	}
 	x.line(depth+1, "columns: %s", strings.Join(append([]string{"time"}, p.fetch...), ", "))
+	if p.lastPerSeries {
+		x.line(depth+1, "rows: last per series")
+	}
 }
 
 func tagPushString(t tagPush) string {

@@ -197,3 +197,10 @@ SELECT hostname + 1 FROM cpu LIMIT 1;
 SELECT no_such_function(usage_user) FROM cpu;
 
 SELECT hostname, max(usage_user) FROM cpu;
+
+-- last point per series, optimized to one reverse seek per series
+SELECT DISTINCT ON (hostname) hostname, time, usage_user, usage_idle FROM cpu WHERE time < '2016-01-01T03:00:00Z' ORDER BY hostname, time DESC;
+
+SELECT DISTINCT ON (region) region, hostname, time, usage_user FROM cpu ORDER BY region, time DESC, hostname;
+
+SELECT DISTINCT ON (hostname) hostname, time, used FROM mem ORDER BY hostname, time DESC;
