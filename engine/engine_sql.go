@@ -160,6 +160,29 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 		}
 		fieldSlot[id] = slot[i]
 	}
+	// Field filters, by the field ids that feed their column: a row is
+	// skipped before it is built when a filtered field is NULL, does not
+	// convert to a number, or fails its comparison.
+	var filterOf [][]int // field id -> indexes into spec.FieldFilters
+	var filters []fieldFilter
+	for _, ff := range spec.FieldFilters {
+		ci, ok := colIdx[ff.Column]
+		if !ok || cols[ci].Kind != sql.KindField {
+			continue
+		}
+		k := len(filters)
+		filters = append(filters, fieldFilter{FieldFilter: ff, scratch: sql.Vector{Type: cols[ci].Type}})
+		for id, i := range feeds {
+			if i != ci {
+				continue
+			}
+			for int(id) >= len(filterOf) {
+				filterOf = append(filterOf, nil)
+			}
+			filterOf[id] = append(filterOf[id], k)
+		}
+	}
+	passed := make([]bool, len(filters))
 	series, err := db.matchSeries(ten.ID, tbl.ID, spec.TagFilters)
 	if err != nil || len(series) == 0 {
 		return err
@@ -191,7 +214,14 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 	}
 	tagVals = make([]string, len(out))
 	tagNull = make([]bool, len(out))
-	err = db.rows.ScanRaw(ten.ID, tbl.ID, ids, spec.MinTime, spec.MaxTime, func(sid uint64, t int64, val []byte) error {
+	scan := db.rows.ScanRaw
+	if spec.LastPerSeries {
+		scan = db.rows.ScanLastRaw
+	}
+	err = scan(ten.ID, tbl.ID, ids, spec.MinTime, spec.MaxTime, func(sid uint64, t int64, val []byte) error {
+		if filterOf != nil && !passFieldFilters(val, filters, filterOf, passed) {
+			return nil
+		}
 		if sid != curSeries || n == 0 {
 			curSeries = sid
 			for j := range tagVals {
@@ -434,5 +464,75 @@ func appendCast(v *sql.Vector, f storage.FieldValue) bool {
 		return false
 	}
 	v.Null = append(v.Null, false)
+	return true
+}
+
+// fieldFilter is a sql.FieldFilter with a one-value vector of its
+// column's type, so that a field is converted exactly as the column reads
+// it (appendCast) before it is compared.
+type fieldFilter struct {
+	sql.FieldFilter
+	scratch sql.Vector
+}
+
+// passFieldFilters reports whether a point value satisfies every field
+// filter. passed is scratch, one flag per filter.
+func passFieldFilters(val []byte, filters []fieldFilter, filterOf [][]int, passed []bool) bool {
+	for i := range passed {
+		passed[i] = false
+	}
+	seen := 0
+	for rest := val; len(rest) > 0; {
+		id, typ, payload, r, err := storage.NextField(rest)
+		if err != nil {
+			return true // let the row through; the scan reports the corruption
+		}
+		rest = r
+		if int(id) >= len(filterOf) || filterOf[id] == nil {
+			continue
+		}
+		f := storage.FieldFromPayload(id, typ, payload)
+		for _, k := range filterOf[id] {
+			if passed[k] {
+				continue
+			}
+			ff := &filters[k]
+			v := &ff.scratch
+			v.F64, v.I64, v.Str, v.Bool, v.Null = v.F64[:0], v.I64[:0], v.Str[:0], v.Bool[:0], v.Null[:0]
+			if !appendCast(v, f) {
+				continue // does not convert: another physical field may
+			}
+			var x float64
+			switch {
+			case len(v.F64) > 0:
+				x = v.F64[0]
+			case len(v.I64) > 0:
+				x = float64(v.I64[0])
+			default:
+				continue
+			}
+			if !compareFloat(x, ff.Op, ff.Value) {
+				return false
+			}
+			passed[k] = true
+			seen++
+		}
+	}
+	return seen == len(filters)
+}
+
+func compareFloat(x float64, op string, v float64) bool {
+	switch op {
+	case "<":
+		return x < v
+	case "<=":
+		return x <= v
+	case ">":
+		return x > v
+	case ">=":
+		return x >= v
+	case "=":
+		return x == v
+	}
 	return true
 }

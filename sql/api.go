@@ -94,6 +94,23 @@ type ScanSpec struct {
 	MinTime, MaxTime        int64
 	TagFilters              []TagFilter
 	Columns                 []string
+	// LastPerSeries asks for only the newest row of each series within
+	// the time range (what "last point per series" queries need).
+	LastPerSeries bool
+	// FieldFilters are comparisons the scan may apply before it builds a
+	// row (see FieldFilter).
+	FieldFilters []FieldFilter
+}
+
+// FieldFilter compares a numeric field column with a constant: Op is one
+// of < <= > >= =. A row whose value is NULL or fails the comparison can
+// never pass the query's WHERE clause, so the scanner may skip it before
+// materializing the row's other columns. The query keeps the predicate as
+// its own filter, so a scanner may also ignore FieldFilters.
+type FieldFilter struct {
+	Column string
+	Op     string
+	Value  float64
 }
 
 // Scanner reads table rows in column batches.

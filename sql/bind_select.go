@@ -543,6 +543,7 @@ func (b *binder) planBlock(s *pg.SelectStmt) (plan, error) {
 	p = pp
 	switch {
 	case len(donKeys) > 0:
+		markLastPerSeries(pp, donKeys, sortKeys)
 		if len(sortKeys) > 0 {
 			p = &sortPlan{in: p, keys: sortKeys}
 		}
@@ -568,6 +569,53 @@ func (b *binder) planBlock(s *pg.SelectStmt) (plan, error) {
 		p = strip
 	}
 	return p, nil
+}
+
+// markLastPerSeries recognises "the newest row of each group of series":
+//
+//	SELECT DISTINCT ON (tag, ...) ... FROM t [WHERE pushed-down predicates]
+//	ORDER BY tag, ... (any order and direction), time DESC, ...
+//
+// Every DISTINCT ON key is a tag, so each group is a union of whole
+// series, and the row DISTINCT ON keeps is the group's newest; that row is
+// the newest row of one of its series. So the scan may return only the
+// newest row of each series, and the sort and DISTINCT ON above it give the
+// same answer. It applies only when nothing filters between the scan and
+// the projection (every WHERE conjunct was pushed down).
+func markLastPerSeries(pp *projectPlan, donKeys []int, sortKeys []sortKey) {
+	sp, ok := pp.in.(*scanPlan)
+	if !ok || len(sortKeys) <= len(donKeys) {
+		return
+	}
+	colOf := func(idx int) (ColumnKind, int, bool) {
+		cr, ok := pp.exprs[idx].(*colRef)
+		if !ok || cr.idx >= len(sp.kinds) {
+			return 0, 0, false
+		}
+		return sp.kinds[cr.idx], cr.idx, true
+	}
+	keyCols := map[int]bool{}
+	for _, k := range donKeys {
+		kind, c, ok := colOf(k)
+		if !ok || kind != KindTag {
+			return
+		}
+		keyCols[c] = true
+	}
+	for _, sk := range sortKeys[:len(donKeys)] {
+		_, c, ok := colOf(sk.col)
+		if !ok || !keyCols[c] {
+			return
+		}
+		delete(keyCols, c)
+	}
+	if len(keyCols) != 0 {
+		return
+	}
+	if kind, _, ok := colOf(sortKeys[len(donKeys)].col); !ok || kind != KindTime || !sortKeys[len(donKeys)].desc {
+		return
+	}
+	sp.lastPerSeries = true
 }
 
 // postAgg rewrites an expression bound on an aggregation's input into one

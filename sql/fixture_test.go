@@ -159,6 +159,15 @@ rowLoop:
 		}
 		return rows[a][0].(int64) < rows[b][0].(int64)
 	})
+	if spec.LastPerSeries {
+		var last [][]any
+		for i, r := range rows {
+			if i+1 == len(rows) || t.seriesKey(rows[i+1]) != t.seriesKey(r) {
+				last = append(last, r)
+			}
+		}
+		rows = last
+	}
 	b := &Batch{Cols: make([]Vector, len(out))}
 	for j, i := range out {
 		b.Cols[j].Type = t.info.Columns[i].Type

@@ -56,6 +56,19 @@ type scanPlan struct {
 	fetch   []string // ScanSpec.Columns
 	bounds  []timeBound
 	tagPush []tagPush
+	// lastPerSeries: only the newest row of each series is needed (set by
+	// the DISTINCT ON rewrite in bind_select.go).
+	lastPerSeries bool
+	// fieldPush are numeric field comparisons handed to the scan as
+	// FieldFilters (they also stay in the query's filter).
+	fieldPush []fieldPush
+}
+
+// fieldPush is a field comparison whose constant is evaluated at run time.
+type fieldPush struct {
+	col string
+	op  string
+	e   expr
 }
 
 func (p *scanPlan) columns() []colDesc { return p.cols }
@@ -106,9 +119,31 @@ func (p *scanPlan) spec(ec *execCtx) (ScanSpec, bool, error) {
 	if err != nil || !ok {
 		return ScanSpec{}, false, err
 	}
+	var ffs []FieldFilter
+	for _, f := range p.fieldPush {
+		v, err := evalScalar(ec, f.e)
+		if err != nil {
+			return ScanSpec{}, false, err
+		}
+		if v.isNull(0) {
+			return ScanSpec{}, false, nil // field op NULL is never true
+		}
+		x := 0.0
+		switch {
+		case len(v.F64) > 0:
+			x = v.F64[0]
+		case len(v.I64) > 0:
+			x = float64(v.I64[0])
+		default:
+			continue
+		}
+		ffs = append(ffs, FieldFilter{Column: f.col, Op: f.op, Value: x})
+	}
 	return ScanSpec{
-		Tenant: ec.sess.tenant, Database: p.table.Database, Table: p.table.Name,
+		FieldFilters: ffs,
+		Tenant:       ec.sess.tenant, Database: p.table.Database, Table: p.table.Name,
 		MinTime: lo, MaxTime: hi, TagFilters: tags, Columns: p.fetch,
+		LastPerSeries: p.lastPerSeries,
 	}, true, nil
 }
 
@@ -157,6 +192,16 @@ func (p *scanPlan) explain(x *explainer, depth int) {
 		x.line(depth+1, "tags: %s", strings.Join(ts, " AND "))
 	}
 	x.line(depth+1, "columns: %s", strings.Join(append([]string{"time"}, p.fetch...), ", "))
+	if len(p.fieldPush) > 0 {
+		var fs []string
+		for _, f := range p.fieldPush {
+			fs = append(fs, f.col+" "+f.op+" "+f.e.String())
+		}
+		x.line(depth+1, "field filters: %s", strings.Join(fs, " AND "))
+	}
+	if p.lastPerSeries {
+		x.line(depth+1, "rows: last per series")
+	}
 }
 
 func tagPushString(t tagPush) string {

@@ -11,6 +11,10 @@ package sql
 //     IN on one tag (`host = 'a' OR host = 'b'`, as TSBS and BI tools
 //     write host lists), which is pushed as IN.
 //
+// 3. field hints: `numeric field op constant` (op < <= > >= =) is handed to
+//    the scan as a FieldFilter so it can skip rows before building them;
+//    unlike 1 and 2 it also stays in the filter.
+//
 // A pushed conjunct is implied by the scan's contract (ScanSpec returns only
 // rows in [MinTime, MaxTime] whose series pass every TagFilter; a series
 // without the tag fails =, IN, <> and NOT IN alike, as NULL does in SQL),
@@ -90,6 +94,14 @@ func pushOne(sp *scanPlan, c expr) bool {
 			return false
 		}
 		switch kind {
+		case KindField:
+			// A numeric comparison with a constant goes to the scan as a
+			// hint; it also stays in the filter (return false).
+			if (op == "<" || op == "<=" || op == ">" || op == ">=" || op == "=") &&
+				isNumType(col.Type()) && isNumType(val.Type()) {
+				sp.fieldPush = append(sp.fieldPush, fieldPush{col: name, op: op, e: val})
+			}
+			return false
 		case KindTime:
 			if op == "" || !isTimeType(val.Type()) {
 				return false

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,14 @@ type RowStore struct {
 		series     map[string]uint64 // table u32 | tag string -> series id
 		nextSeries uint64
 	}
+
+	// maxTime is, per series, a time at or after the newest point the row
+	// store holds for it (only the apply goroutine uses it). A point later
+	// than that cannot exist yet, so it is written with Set instead of a
+	// merge operand, and reads of it skip the merge. Deleting points only
+	// makes the bound conservative; a series missing here is looked up
+	// with one reverse seek.
+	maxTime map[uint64]int64
 }
 
 // OpenRowStore opens (or creates) the row store in dir.
@@ -83,7 +92,7 @@ func OpenRowStore(dir string, opts *Options) (*RowStore, error) {
 		cache.Unref()
 		return nil, fmt.Errorf("storage: open row store: %w", err)
 	}
-	s := &RowStore{db: db, cache: cache}
+	s := &RowStore{db: db, cache: cache, maxTime: map[uint64]int64{}}
 	s.mu.series = map[string]uint64{}
 	if err := s.load(); err != nil {
 		db.Close()
@@ -246,6 +255,7 @@ func (a *Apply) seriesID(tenant, table uint32, tags []string) uint64 {
 	s.mu.Lock()
 	id = s.mu.nextSeries
 	s.mu.nextSeries++
+	a.s.maxTime[id] = math.MinInt64 // a new series has no points
 	next := s.mu.nextSeries
 	s.mu.Unlock()
 	if a.newSer == nil {
@@ -283,6 +293,7 @@ func (a *Apply) addSeries(tenant, table uint32, id uint64, ser *schema.Series) {
 	for range ser.Fields {
 		pos = append(pos, 0)
 	}
+	maxT := a.seriesMaxTime(tenant, table, id)
 	for row, t := range ser.Times {
 		v := a.val[:0]
 		for _, ci := range a.order {
@@ -310,11 +321,46 @@ func (a *Apply) addSeries(tenant, table uint32, id uint64, ser *schema.Series) {
 		if len(v) == 0 {
 			continue
 		}
-		op := a.b.MergeDeferred(pointKeyLen, len(v))
+		var op *pebble.DeferredBatchOp
+		if t > maxT {
+			// Nothing is stored at this key yet: a plain value.
+			op = a.b.SetDeferred(pointKeyLen, len(v))
+			maxT = t
+		} else {
+			op = a.b.MergeDeferred(pointKeyLen, len(v))
+		}
 		putPointKey(op.Key, tenant, table, id, t)
 		copy(op.Value, v)
 		op.Finish()
 	}
+	a.s.maxTime[id] = maxT
+}
+
+// seriesMaxTime returns a bound at or after the newest stored point of a
+// series (math.MinInt64 if it has none).
+func (a *Apply) seriesMaxTime(tenant, table uint32, id uint64) int64 {
+	if t, ok := a.s.maxTime[id]; ok {
+		return t
+	}
+	t := int64(math.MinInt64)
+	seek := make([]byte, pointKeyLen)
+	putPointKey(seek, tenant, table, id+1, math.MinInt64)
+	lo := appendTablePrefix(nil, prefixPoint, tenant, table)
+	if it, err := a.s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: seek}); err == nil {
+		if it.Last() {
+			k := it.Key()
+			if len(k) == pointKeyLen && binary.BigEndian.Uint64(k[9:]) == id {
+				t = decodeTime(binary.BigEndian.Uint64(k[17:]))
+			}
+		}
+		if it.Close() != nil {
+			t = math.MaxInt64 // unknown: always merge
+		}
+	} else {
+		t = math.MaxInt64
+	}
+	a.s.maxTime[id] = t
+	return t
 }
 
 func (a *Apply) addErrors(tenant uint32, rows []schema.ErrorRow, index uint64) {

@@ -279,3 +279,59 @@ type ScanRawFunc func(series uint64, t int64, v []byte) error
 func (s *RowStore) ScanRaw(tenant, table uint32, series []uint64, minTime, maxTime int64, fn ScanRawFunc) error {
 	return s.scan(tenant, table, series, minTime, maxTime, fn)
 }
+
+// ScanLastRaw calls fn with the newest point of each given series (nil =
+// all of the table's series) with minTime <= time <= maxTime: one reverse
+// seek per series instead of a scan.
+func (s *RowStore) ScanLastRaw(tenant, table uint32, series []uint64, minTime, maxTime int64, fn ScanRawFunc) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if series == nil {
+		all, err := s.Series(tenant, table)
+		if err != nil {
+			return err
+		}
+		for _, si := range all {
+			series = append(series, si.ID)
+		}
+	}
+	lo := appendTablePrefix(nil, prefixPoint, tenant, table)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	seek := make([]byte, pointKeyLen)
+	for _, id := range series {
+		// The first key after (id, maxTime): (id, maxTime+1), or the next
+		// series' first key when maxTime is the largest time.
+		if maxTime < math.MaxInt64 {
+			putPointKey(seek, tenant, table, id, maxTime+1)
+		} else {
+			putPointKey(seek, tenant, table, id+1, math.MinInt64)
+		}
+		if !it.SeekLT(seek) {
+			if err := it.Error(); err != nil {
+				return err
+			}
+			continue
+		}
+		k := it.Key()
+		if len(k) != pointKeyLen || binary.BigEndian.Uint64(k[9:]) != id {
+			continue
+		}
+		t := decodeTime(binary.BigEndian.Uint64(k[17:]))
+		if t < minTime || t > maxTime {
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if err := fn(id, t, v); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}

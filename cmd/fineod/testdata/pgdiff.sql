@@ -229,3 +229,10 @@ SELECT '2016-01-01 00:00'::timestamptz AS midnight, '2016-01-01 00:00'::timestam
 RESET TimeZone;
 
 SELECT date_trunc('day', time) AS day, count(*) FROM cpu GROUP BY 1 ORDER BY 1;
+
+-- last point per series, optimized to one reverse seek per series
+SELECT DISTINCT ON (hostname) hostname, time, usage_user, usage_idle FROM cpu WHERE time < '2016-01-01T03:00:00Z' ORDER BY hostname, time DESC;
+
+SELECT DISTINCT ON (region) region, hostname, time, usage_user FROM cpu ORDER BY region, time DESC, hostname;
+
+SELECT DISTINCT ON (hostname) hostname, time, used FROM mem ORDER BY hostname, time DESC;
