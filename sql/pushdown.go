@@ -79,6 +79,21 @@ func (sp *scanPlan) colKind(e expr) (ColumnKind, string, bool) {
 	return sp.kinds[cr.idx], sp.cols[cr.idx].name, true
 }
 
+// widenedCol returns the column of e when e is a column, or a numeric
+// widening cast of one (bigint to double precision or numeric, as
+// comparing a bigint field with 90.0 binds); otherwise nil.
+func widenedCol(e expr) *colRef {
+	switch x := e.(type) {
+	case *colRef:
+		return x
+	case *castExpr:
+		if cr, ok := x.arg.(*colRef); ok && isIntType(cr.Type()) && (isFloatType(x.to) || x.to == TypeNumeric) {
+			return cr
+		}
+	}
+	return nil
+}
+
 func pushOne(sp *scanPlan, c expr) bool {
 	switch e := c.(type) {
 	case *binExpr:
@@ -86,12 +101,19 @@ func pushOne(sp *scanPlan, c expr) bool {
 			return false
 		}
 		col, val, op := e.l, e.r, e.op
-		if _, ok := col.(*colRef); !ok {
+		if widenedCol(col) == nil {
 			col, val, op = e.r, e.l, flipOp[e.op]
 		}
-		kind, name, ok := sp.colKind(col)
+		bare := col
+		if wc := widenedCol(col); wc != nil {
+			bare = wc
+		}
+		kind, name, ok := sp.colKind(bare)
 		if !ok || !pushable(val) {
 			return false
+		}
+		if bare != col && kind != KindField {
+			return false // a cast of time or a tag changes what it compares
 		}
 		switch kind {
 		case KindField:
