@@ -154,6 +154,12 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 	for j, i := range out {
 		slot[i] = j
 	}
+	needFields := 0 // requested field columns
+	for _, i := range out {
+		if cols[i].Kind == sql.KindField {
+			needFields++
+		}
+	}
 	for id, i := range feeds {
 		for int(id) >= len(fieldSlot) {
 			fieldSlot = append(fieldSlot, -1)
@@ -255,8 +261,9 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 				set[j] = true
 			}
 		}
-		// Decode only the requested fields; skip the rest unread.
-		for rest := val; len(rest) > 0; {
+		// Decode only the requested fields, and stop once all are found.
+		found := 0
+		for rest := val; len(rest) > 0 && found < needFields; {
 			id, typ, payload, r, err := storage.NextField(rest)
 			if err != nil {
 				return fmt.Errorf("engine: table %q series %d time %d: %w", spec.Table, sid, t, err)
@@ -271,6 +278,7 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 			}
 			if appendCast(&b.Cols[j], storage.FieldFromPayload(id, typ, payload)) {
 				set[j] = true
+				found++
 			}
 		}
 		for j := 1; j < len(out); j++ {
