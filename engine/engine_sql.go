@@ -203,6 +203,7 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 			v := &b.Cols[j]
 			v.F64, v.I64, v.Str, v.Bool, v.Null = v.F64[:0], v.I64[:0], v.Str[:0], v.Bool[:0], v.Null[:0]
 		}
+		b.Cols[0].Null = nil // time is never NULL
 	}
 	reset()
 	var (
@@ -220,6 +221,15 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 	}
 	tagVals = make([]string, len(out))
 	tagNull = make([]bool, len(out))
+	// Output slots by kind, so the per-row work touches only what it must.
+	var tagCols, fieldCols []int
+	for j := 1; j < len(out); j++ {
+		if cols[out[j]].Kind == sql.KindTag {
+			tagCols = append(tagCols, j)
+		} else {
+			fieldCols = append(fieldCols, j)
+		}
+	}
 	scan := db.rows.ScanRaw
 	if spec.LastPerSeries {
 		scan = db.rows.ScanLastRaw
@@ -246,20 +256,14 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 				return err
 			}
 		}
-		// time
 		b.Cols[0].I64 = append(b.Cols[0].I64, t)
-		b.Cols[0].Null = append(b.Cols[0].Null, false)
-		for j := range set {
-			set[j] = false
+		for _, j := range tagCols {
+			v := &b.Cols[j]
+			v.Str = append(v.Str, tagVals[j])
+			v.Null = append(v.Null, tagNull[j])
 		}
-		set[0] = true
-		for j := 1; j < len(out); j++ {
-			if cols[out[j]].Kind == sql.KindTag {
-				v := &b.Cols[j]
-				v.Str = append(v.Str, tagVals[j])
-				v.Null = append(v.Null, tagNull[j])
-				set[j] = true
-			}
+		for _, j := range fieldCols {
+			set[j] = false
 		}
 		// Decode only the requested fields, and stop once all are found.
 		found := 0
@@ -281,9 +285,11 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 				found++
 			}
 		}
-		for j := 1; j < len(out); j++ {
-			if !set[j] {
-				appendNull(&b.Cols[j])
+		if found < len(fieldCols) {
+			for _, j := range fieldCols {
+				if !set[j] {
+					appendNull(&b.Cols[j])
+				}
 			}
 		}
 		b.Len++
