@@ -154,12 +154,6 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 	for j, i := range out {
 		slot[i] = j
 	}
-	needFields := 0 // requested field columns
-	for _, i := range out {
-		if cols[i].Kind == sql.KindField {
-			needFields++
-		}
-	}
 	for id, i := range feeds {
 		for int(id) >= len(fieldSlot) {
 			fieldSlot = append(fieldSlot, -1)
@@ -188,126 +182,51 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 			filterOf[id] = append(filterOf[id], k)
 		}
 	}
-	passed := make([]bool, len(filters))
 	series, err := db.matchSeries(ten.ID, tbl.ID, spec.TagFilters)
 	if err != nil || len(series) == 0 {
 		return err
 	}
-	b := &sql.Batch{Cols: make([]sql.Vector, len(out))}
-	for j, i := range out {
-		b.Cols[j].Type = cols[i].Type
+	l := &scanLayout{
+		spec: spec, cols: cols, out: out, slot: slot, colIdx: colIdx,
+		fieldSlot: fieldSlot, filterOf: filterOf, filters: filters,
+		tagsOf: make(map[uint64][]string, len(series)),
 	}
-	reset := func() {
-		b.Len = 0
-		for j := range b.Cols {
-			v := &b.Cols[j]
-			v.F64, v.I64, v.Str, v.Bool, v.Null = v.F64[:0], v.I64[:0], v.Str[:0], v.Bool[:0], v.Null[:0]
-		}
-		b.Cols[0].Null = nil // time is never NULL
-	}
-	reset()
-	var (
-		curSeries uint64
-		tagVals   []string // per output slot: the series' tag value or "" (NULL)
-		tagNull   []bool
-		set       = make([]bool, len(out))
-		n         int
-	)
-	tagsOf := map[uint64][]string{}
 	ids := make([]uint64, 0, len(series))
 	for _, si := range series {
 		ids = append(ids, si.ID)
-		tagsOf[si.ID] = si.Tags
+		l.tagsOf[si.ID] = si.Tags
 	}
-	tagVals = make([]string, len(out))
-	tagNull = make([]bool, len(out))
-	// Output slots by kind, so the per-row work touches only what it must.
-	var tagCols, fieldCols []int
 	for j := 1; j < len(out); j++ {
 		if cols[out[j]].Kind == sql.KindTag {
-			tagCols = append(tagCols, j)
+			l.tagCols = append(l.tagCols, j)
 		} else {
-			fieldCols = append(fieldCols, j)
+			l.fieldCols = append(l.fieldCols, j)
 		}
 	}
 	scan := db.rows.ScanRaw
 	if spec.LastPerSeries {
 		scan = db.rows.ScanLastRaw
 	}
-	err = scan(ten.ID, tbl.ID, ids, spec.MinTime, spec.MaxTime, func(sid uint64, t int64, val []byte) error {
-		if filterOf != nil && !passFieldFilters(val, filters, filterOf, passed) {
-			return nil
-		}
-		if sid != curSeries || n == 0 {
-			curSeries = sid
-			for j := range tagVals {
-				tagVals[j], tagNull[j] = "", true
-			}
-			tags := tagsOf[sid]
-			for k := 0; k+1 < len(tags); k += 2 {
-				if i, ok := colIdx[tags[k]]; ok && cols[i].Kind == sql.KindTag && slot[i] >= 0 {
-					tagVals[slot[i]], tagNull[slot[i]] = tags[k+1], false
-				}
-			}
-		}
-		n++
-		if n%scanBatchRows == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		b.Cols[0].I64 = append(b.Cols[0].I64, t)
-		for _, j := range tagCols {
-			v := &b.Cols[j]
-			v.Str = append(v.Str, tagVals[j])
-			v.Null = append(v.Null, tagNull[j])
-		}
-		for _, j := range fieldCols {
-			set[j] = false
-		}
-		// Decode only the requested fields, and stop once all are found.
-		found := 0
-		for rest := val; len(rest) > 0 && found < needFields; {
-			id, typ, payload, r, err := storage.NextField(rest)
-			if err != nil {
-				return fmt.Errorf("engine: table %q series %d time %d: %w", spec.Table, sid, t, err)
-			}
-			rest = r
-			if int(id) >= len(fieldSlot) {
-				continue
-			}
-			j := fieldSlot[id]
-			if j < 0 || set[j] {
-				continue
-			}
-			if appendCast(&b.Cols[j], storage.FieldFromPayload(id, typ, payload)) {
-				set[j] = true
-				found++
-			}
-		}
-		if found < len(fieldCols) {
-			for _, j := range fieldCols {
-				if !set[j] {
-					appendNull(&b.Cols[j])
-				}
-			}
-		}
-		b.Len++
-		if b.Len == scanBatchRows {
+	if spec.LastPerSeries || len(ids) < 2*minSeriesPerWorker {
+		w := l.newWorker(ctx)
+		w.emit = func(b *sql.Batch) (*sql.Batch, error) {
 			if err := fn(b); err != nil {
-				return err
+				return nil, err
 			}
-			reset()
+			l.reset(b)
+			return b, nil
+		}
+		if err := scan(ten.ID, tbl.ID, ids, spec.MinTime, spec.MaxTime, w.row); err != nil {
+			return err
+		}
+		if w.b.Len > 0 {
+			return fn(w.b)
 		}
 		return nil
+	}
+	return l.parallel(ctx, ids, fn, func(part []uint64, row storage.ScanRawFunc) error {
+		return scan(ten.ID, tbl.ID, part, spec.MinTime, spec.MaxTime, row)
 	})
-	if err != nil {
-		return err
-	}
-	if b.Len > 0 {
-		return fn(b)
-	}
-	return nil
 }
 
 // matchSeries returns the series of a table that pass the tag filters,
