@@ -115,8 +115,11 @@ type FieldFilter struct {
 
 // Scanner reads table rows in column batches.
 type Scanner interface {
-	// Scan calls fn with batches of at most a few thousand rows, in (series,
-	// time) order. The batch and its vectors are reused after fn returns.
+	// Scan calls fn with batches of at most a few thousand rows, one call at
+	// a time. The rows of one series come in time order; batches of
+	// different series may interleave (a scan may read series in
+	// parallel), so operators must not assume any other order. The batch
+	// and its vectors are reused after fn returns.
 	Scan(ctx context.Context, spec ScanSpec, fn func(*Batch) error) error
 }
 
