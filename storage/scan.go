@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/fineod/fineod/schema"
@@ -74,20 +75,7 @@ func (s *RowStore) Scan(tenant, table uint32, series []uint64, minTime, maxTime 
 }
 
 func (s *RowStore) scan(tenant, table uint32, series []uint64, minTime, maxTime int64, fn ScanRawFunc) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	if series == nil {
-		all, err := s.Series(tenant, table)
-		if err != nil {
-			return err
-		}
-		for _, si := range all {
-			series = append(series, si.ID)
-		}
-	}
-	lo := appendTablePrefix(nil, prefixPoint, tenant, table)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	series, it, err := s.pointIter(tenant, table, series)
 	if err != nil {
 		return err
 	}
@@ -140,4 +128,79 @@ func (s *RowStore) Errors(tenant uint32, fn func(schema.ErrorRow) error) error {
 		}
 	}
 	return it.Error()
+}
+
+// ScanRawFunc receives one point's encoded value (see NextField); v is only
+// valid during the call.
+type ScanRawFunc func(series uint64, t int64, v []byte) error
+
+// ScanRaw is Scan without decoding the values.
+func (s *RowStore) ScanRaw(tenant, table uint32, series []uint64, minTime, maxTime int64, fn ScanRawFunc) error {
+	return s.scan(tenant, table, series, minTime, maxTime, fn)
+}
+
+// ScanLastRaw calls fn with the newest point of each given series (nil =
+// all of the table's series) with minTime <= time <= maxTime: one reverse
+// seek per series instead of a scan.
+func (s *RowStore) ScanLastRaw(tenant, table uint32, series []uint64, minTime, maxTime int64, fn ScanRawFunc) error {
+	series, it, err := s.pointIter(tenant, table, series)
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	seek := make([]byte, pointKeyLen)
+	for _, id := range series {
+		// The first key after (id, maxTime): (id, maxTime+1), or the next
+		// series' first key when maxTime is the largest time.
+		if maxTime < math.MaxInt64 {
+			putPointKey(seek, tenant, table, id, maxTime+1)
+		} else {
+			putPointKey(seek, tenant, table, id+1, math.MinInt64)
+		}
+		if !it.SeekLT(seek) {
+			if err := it.Error(); err != nil {
+				return err
+			}
+			continue
+		}
+		k := it.Key()
+		if len(k) != pointKeyLen || binary.BigEndian.Uint64(k[9:]) != id {
+			continue
+		}
+		t := decodeTime(binary.BigEndian.Uint64(k[17:]))
+		if t < minTime || t > maxTime {
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if err := fn(id, t, v); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// pointIter returns the series to read (all of the table's when series is
+// nil) and an iterator over the table's point keys.
+func (s *RowStore) pointIter(tenant, table uint32, series []uint64) ([]uint64, *pebble.Iterator, error) {
+	if s.closed.Load() {
+		return nil, nil, ErrClosed
+	}
+	if series == nil {
+		all, err := s.Series(tenant, table)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, si := range all {
+			series = append(series, si.ID)
+		}
+	}
+	lo := appendTablePrefix(nil, prefixPoint, tenant, table)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	if err != nil {
+		return nil, nil, err
+	}
+	return series, it, nil
 }
