@@ -3,7 +3,8 @@
 //
 //	db, err := engine.Open(dir, nil)
 //	err = db.Write(ctx, points)        // durable when it returns
-//	err = db.Scan(ctx, req, fn)        // read back
+//	rows, err := db.Query(ctx, "SELECT ...", args...)
+//	err = db.Scan(ctx, req, fn)        // read back without SQL
 //	err = db.Close()
 //
 // Write path (engine_write.go): rows are grouped by a schema.Builder;
@@ -17,6 +18,14 @@
 // and starts the raft node, which replays every committed entry after that
 // index before Open returns. A background checkpoint flushes the row store
 // and lets the log release the segments before the flushed index.
+//
+// SQL (engine_sql.go, engine_sqlscan.go, engine_query.go): the DB
+// implements the catalog and column-batch scanner package sql declares —
+// logical columns over physical fields with casts on read, tag and time
+// pushdown through the series and tag indexes, field-filter hints,
+// last-point-per-series seeks, two scan workers for large scans — and
+// db.Query runs SQL on it. engine_systables.go serves fineo.errors and
+// fineo.series; engine_ddl.go logs CREATE and DROP TABLE.
 //
 // Files (filenames.go): <dir>/wal, <dir>/rows, <dir>/LOCK (an flock that
 // keeps a second process out).

@@ -10,9 +10,11 @@
 //
 // Keys (keys.go) keep one series' points adjacent and in time order:
 // 0x01 | tenant | table | series id | time (big-endian, sign-flipped). A
-// point's value (value.go) lists its physical fields by id. A second write
-// of the same point is a Pebble merge operand; the merge operator keeps the
-// newer value of each field (last write wins), so writes never read first.
+// point's value (value.go) lists its physical fields by id. A point later
+// than its series' newest stored point (the common, in-order case) is
+// written as a plain value; any other write is a Pebble merge operand, and
+// the merge operator keeps the newer value of each field (last write wins),
+// so writes never read first and reads of in-order data skip the merge.
 //
 // One key per point was chosen over runs of points per key: with Pebble's
 // WAL off and merge operands, point keys apply at several hundred thousand
