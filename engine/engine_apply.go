@@ -38,6 +38,13 @@ func (a *applier) Apply(entries []cluster.Applied) []error {
 				results[i] = db.applyFailed(ap, e, err)
 				continue
 			}
+			// A table dropped after the writer resolved it (the drop came
+			// first in the log): the rows must not land under the dropped
+			// table's keys, and the writer must not be told they are stored.
+			if err := db.checkTables(&batch); err != nil {
+				results[i] = db.applyFailed(ap, e, err)
+				continue
+			}
 			if err := ap.AddBatch(&batch, e.Index); err != nil {
 				results[i] = db.applyFailed(ap, e, err)
 				continue
@@ -108,4 +115,16 @@ func fill(errs []error, err error) []error {
 		}
 	}
 	return errs
+}
+
+// checkTables reports an error if a batch writes to a table the catalog no
+// longer has (it was dropped between the write's schema resolution and its
+// apply). The check runs in log order, so replay decides the same way.
+func (db *DB) checkTables(b *schema.Batch) error {
+	for i := range b.Tables {
+		if _, ok := db.cat.TableByID(b.Tables[i].Table); !ok {
+			return fmt.Errorf("table id %d was dropped before this write was applied; nothing of it was stored", b.Tables[i].Table)
+		}
+	}
+	return nil
 }

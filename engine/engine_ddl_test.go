@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,4 +106,41 @@ func TestDropTableDeletesRowsAndFreesTheName(t *testing.T) {
 	}
 	defer db.Close()
 	check(db)
+}
+
+// TestWriteRacingDropIsRejected: a batch resolved against a table that a
+// DROP TABLE removed before the batch reached the log is not applied and
+// its writer gets an error (not an acknowledgement of lost rows).
+func TestWriteRacingDropIsRejected(t *testing.T) {
+	db, err := Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.Write(ctx, []Point{{Table: "r", Fields: map[string]any{"v": 1.0}, Time: time.Unix(1, 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	b := schema.NewBuilder(schema.DefaultDatabase)
+	b.StartRow([]byte("r"), 2)
+	b.AddFloat([]byte("v"), 2)
+	b.EndRow()
+	batch, ok := b.Resolve(db.cat, schema.DefaultTenant)
+	if !ok {
+		t.Fatal("resolve")
+	}
+	p, err := schema.EncodeBatch(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DropTable(ctx, schema.DefaultTenant, schema.DefaultDatabase, "r"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.propose(ctx, p); err == nil || !strings.Contains(err.Error(), "dropped") {
+		t.Fatalf("write to a dropped table: %v", err)
+	}
+	errs, _ := db.Errors(ctx, schema.DefaultTenant)
+	if len(errs) != 1 || errs[0].Stage != schema.StageApply || errs[0].Kind != schema.KindProcessing {
+		t.Fatalf("errors table: %+v", errs)
+	}
 }

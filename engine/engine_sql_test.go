@@ -131,3 +131,27 @@ func queryInts(t *testing.T, db *DB, q string) []int64 {
 	}
 	return out
 }
+
+// TestFieldFilterHintsBeyondFloatPrecision: bigints beyond 2^53 compare
+// exactly in SQL; the float64 hint must not reject them.
+func TestFieldFilterHintsBeyondFloatPrecision(t *testing.T) {
+	db, err := Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	const n = int64(9007199254740995)
+	if err := db.Write(ctx, []Point{{Table: "big", Fields: map[string]any{"n": n}, Time: time.Unix(1, 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"SELECT count(*) FROM big WHERE n < 9007199254740996",
+		"SELECT count(*) FROM big WHERE n > 9007199254740994",
+		"SELECT count(*) FROM big WHERE n = 9007199254740995",
+	} {
+		if got := queryInts(t, db, q); len(got) != 1 || got[0] != 1 {
+			t.Errorf("%s: %v", q, got)
+		}
+	}
+}

@@ -66,7 +66,8 @@ type scanWorker struct {
 	set     []bool
 	cur     uint64
 	started bool
-	n       int
+	n       int          // points seen, filtered or not
+	stop    *atomic.Bool // set when the consumer stopped (parallel scans)
 	// emit hands off a full batch and returns the (reset) batch to fill next.
 	emit func(*sql.Batch) (*sql.Batch, error)
 }
@@ -89,6 +90,17 @@ func (l *scanLayout) newWorker(ctx context.Context) *scanWorker {
 // row adds one point (a storage.ScanRawFunc).
 func (w *scanWorker) row(sid uint64, t int64, val []byte) error {
 	l := w.l
+	// Every point counts for cancellation, including those a selective
+	// field filter skips.
+	w.n++
+	if w.n%scanBatchRows == 0 {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		if w.stop != nil && w.stop.Load() {
+			return errScanStopped
+		}
+	}
 	if l.filterOf != nil && !passFieldFilters(val, w.filters, l.filterOf, w.passed) {
 		return nil
 	}
@@ -102,12 +114,6 @@ func (w *scanWorker) row(sid uint64, t int64, val []byte) error {
 			if i, ok := l.colIdx[tags[k]]; ok && l.cols[i].Kind == sql.KindTag && l.slot[i] >= 0 {
 				w.tagVals[l.slot[i]], w.tagNull[l.slot[i]] = tags[k+1], false
 			}
-		}
-	}
-	w.n++
-	if w.n%scanBatchRows == 0 {
-		if err := w.ctx.Err(); err != nil {
-			return err
 		}
 	}
 	b := w.b
@@ -179,6 +185,7 @@ func (l *scanLayout) parallel(ctx context.Context, ids []uint64, fn func(*sql.Ba
 	for k := range workers {
 		part := ids[k*len(ids)/workers : (k+1)*len(ids)/workers]
 		w := l.newWorker(ctx)
+		w.stop = &stop
 		w.emit = func(b *sql.Batch) (*sql.Batch, error) {
 			if stop.Load() {
 				return nil, errScanStopped
@@ -191,6 +198,13 @@ func (l *scanLayout) parallel(ctx context.Context, ids []uint64, fn func(*sql.Ba
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				// A panic in a worker fails the query, not the process.
+				if r := recover(); r != nil {
+					errs[k] = fmt.Errorf("engine: scan of table %q panicked: %v", l.spec.Table, r)
+					stop.Store(true)
+				}
+			}()
 			errs[k] = scan(part, w.row)
 			if errs[k] != nil {
 				stop.Store(true) // the other worker stops too
@@ -202,6 +216,20 @@ func (l *scanLayout) parallel(ctx context.Context, ids []uint64, fn func(*sql.Ba
 	go func() {
 		wg.Wait()
 		close(ready)
+	}()
+	defer func() {
+		// If fn panics, let the workers finish before the panic goes on
+		// (the connection recovers it): they stop at their next check, and
+		// free has room for every batch.
+		if r := recover(); r != nil {
+			stop.Store(true)
+			go func() {
+				for b := range ready {
+					free <- b
+				}
+			}()
+			panic(r)
+		}
 	}()
 	var fnErr error
 	for b := range ready {

@@ -137,7 +137,17 @@ func (p *scanPlan) spec(ec *execCtx) (ScanSpec, bool, error) {
 		default:
 			continue
 		}
-		ffs = append(ffs, FieldFilter{Column: f.col, Op: f.op, Value: x})
+		// The scan compares in float64, where distinct bigints beyond 2^53
+		// can round to the same value: a strict comparison is made
+		// inclusive so the hint never rejects a row the filter keeps.
+		op := f.op
+		switch op {
+		case "<":
+			op = "<="
+		case ">":
+			op = ">="
+		}
+		ffs = append(ffs, FieldFilter{Column: f.col, Op: op, Value: x})
 	}
 	return ScanSpec{
 		FieldFilters: ffs,

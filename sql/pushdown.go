@@ -125,7 +125,8 @@ func pushOne(sp *scanPlan, c expr) bool {
 			}
 			return false
 		case KindTime:
-			if op == "" || !isTimeType(val.Type()) {
+			// Only comparisons that bound a range (not <> or !=).
+			if !(op == "<" || op == "<=" || op == ">" || op == ">=" || op == "=") || !isTimeType(val.Type()) {
 				return false
 			}
 			sp.bounds = append(sp.bounds, timeBound{op: op, e: val})
