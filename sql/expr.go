@@ -641,13 +641,10 @@ func castOne(ec *execCtx, v *Vector, i int, out *Vector, j int) error {
 			f = float64(v.I64[i])
 		}
 		if phys(to) == physF64 {
-			if phys(from) == physI64 {
-				out.F64[j] = float64(v.I64[i])
-			} else if to == TypeFloat4 {
-				out.F64[j] = float64(float32(f))
-			} else {
-				out.F64[j] = f
+			if to == TypeFloat4 {
+				f = float64(float32(f)) // real keeps float32 precision
 			}
+			out.F64[j] = f
 			return nil
 		}
 		var x int64

@@ -236,3 +236,6 @@ SELECT DISTINCT ON (hostname) hostname, time, usage_user, usage_idle FROM cpu WH
 SELECT DISTINCT ON (region) region, hostname, time, usage_user FROM cpu ORDER BY region, time DESC, hostname;
 
 SELECT DISTINCT ON (hostname) hostname, time, used FROM mem ORDER BY hostname, time DESC;
+
+-- real keeps float32 precision
+SELECT 16777217::float4 = 16777216::float4, 16777217::bigint::real > 16777216, 0.1::real::float8 = 0.1::float8, usage_user::real FROM cpu WHERE hostname = 'host_1' ORDER BY time LIMIT 3;
