@@ -10,6 +10,10 @@
 // number and reason, and the good lines are written — InfluxDB's partial
 // write.
 //
+// events.go serves POST /api/v1/events, JSON events (one object or an array):
+// table and time keys, tags, flattened fields, and a result per event by
+// position; see the comment at the top of the file for the rules.
+//
 // The package declares the Writer interface it needs; the engine implements
 // it. It does not import the engine.
 package ingest

@@ -48,6 +48,12 @@ type Config struct {
 	Version string
 	// Now is the clock for points without a timestamp. Default time.Now.
 	Now func() time.Time
+	// EventTableKeys are the keys of a JSON event that name its table, in
+	// order. Default DefaultEventTableKeys.
+	EventTableKeys []string
+	// EventTimeKey is the key of a JSON event's time. Default
+	// DefaultEventTimeKey.
+	EventTimeKey string
 }
 
 // Handler serves the InfluxDB-compatible write endpoints. It is safe for
@@ -111,6 +117,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ping", h.ping)
 	mux.HandleFunc("HEAD /ping", h.ping)
 	mux.HandleFunc("GET /health", h.health)
+	mux.HandleFunc("POST /api/v1/events", h.events)
 	mux.HandleFunc("GET /query", h.query)
 	mux.HandleFunc("POST /query", h.query)
 }
