@@ -40,6 +40,12 @@ type DB struct {
 
 	ckptMu sync.Mutex // serializes checkpoints
 
+	// applyMu is held while a batch of log entries is applied; compaction
+	// and retention hold it while they publish (see exclusive).
+	applyMu sync.Mutex
+	segs    *segCache
+	compact compactState
+
 	sqlOnce sync.Once
 	sqlEng  *sql.Engine
 }
@@ -57,6 +63,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{dir: dir, opts: o, log: o.Logger, lock: lock, cat: schema.NewCatalog(), stop: make(chan struct{})}
+	db.segs = newSegCache(dir)
 	db.rows, err = storage.OpenRowStore(rowsDir(dir), &storage.Options{CacheSize: o.CacheSize, Logger: o.Logger})
 	if err != nil {
 		lock.Close()
@@ -66,6 +73,15 @@ func Open(dir string, opts *Options) (*DB, error) {
 		db.rows.Close()
 		lock.Close()
 		return nil, err
+	}
+	// What a crash during a compaction can leave: temporary files and
+	// files the manifest does not list. Nothing compacts yet.
+	if removed, err := db.rows.RemoveOrphanSegments(dir); err != nil {
+		db.rows.Close()
+		lock.Close()
+		return nil, err
+	} else if len(removed) > 0 {
+		o.Logger.Info("removed files a crash left behind", "files", removed)
 	}
 	db.m.register(o.Metrics, db)
 	start := time.Now()
@@ -88,6 +104,10 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if o.CheckpointInterval > 0 {
 		db.bg.Add(1)
 		go db.checkpointLoop(o.CheckpointInterval)
+	}
+	if o.CompactionInterval > 0 {
+		db.bg.Add(1)
+		go db.compactionLoop(o.CompactionInterval)
 	}
 	return db, nil
 }
@@ -123,6 +143,7 @@ func (db *DB) Close() error {
 	} else {
 		db.log.Debug("closed", "applied", idx)
 	}
+	db.segs.close()
 	errs = append(errs, db.rows.Close(), db.lock.Close())
 	return errors.Join(errs...)
 }

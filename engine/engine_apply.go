@@ -22,6 +22,8 @@ func (a *applier) Apply(entries []cluster.Applied) []error {
 	if len(entries) == 0 {
 		return results
 	}
+	db.applyMu.Lock()
+	defer db.applyMu.Unlock()
 	ap := db.rows.NewApply()
 	catChanged := false
 	var batch schema.Batch
@@ -70,6 +72,13 @@ func (a *applier) Apply(entries []cluster.Applied) []error {
 				continue
 			}
 			if t, ok := db.cat.ApplyDrop(&d); ok {
+				// The drop deletes the table's manifest keys; its files
+				// go once that is durable (see removePending).
+				if segs, err := db.rows.Segments(t.TenantID, t.ID); err == nil && len(segs) > 0 {
+					db.compact.pending.Lock()
+					db.compact.pending.files = append(db.compact.pending.files, segs...)
+					db.compact.pending.Unlock()
+				}
 				if err := ap.DropTable(t.TenantID, t.ID); err != nil {
 					results[i] = db.applyFailed(ap, e, err)
 					continue

@@ -13,6 +13,10 @@ type engineMetrics struct {
 	// proposalRetries counts proposals raft dropped for backpressure and
 	// the write retried.
 	proposalRetries *metrics.Counter
+	compactions     *metrics.Counter
+	compactedRows   *metrics.Counter
+	compactErrors   *metrics.Counter
+	retentionDrops  *metrics.Counter
 }
 
 func (m *engineMetrics) register(r *metrics.Registry, db *DB) {
@@ -23,6 +27,18 @@ func (m *engineMetrics) register(r *metrics.Registry, db *DB) {
 	m.schemaChanges = r.Counter("fineo_schema_changes_total", "Schema changes proposed by writes.")
 	m.applyErrors = r.Counter("fineo_errors_total", "Rows written to the errors table.", "stage", "apply", "kind", "processing")
 	m.proposalRetries = r.Counter("fineo_log_proposal_retries_total", "Writes retried because the log pushed back (too many uncommitted bytes).")
+	m.compactions = r.Counter("fineo_compactions_total", "Partition compactions that published a segment.")
+	m.compactedRows = r.Counter("fineo_compacted_rows_total", "Points moved from the row store into segments.")
+	m.compactErrors = r.Counter("fineo_errors_total", "Rows written to the errors table.", "stage", "compact", "kind", "processing")
+	m.retentionDrops = r.Counter("fineo_retention_dropped_partitions_total", "Partitions dropped because their table's TTL passed.")
+	r.GaugeFunc("fineo_segments", "Live Parquet segments.", func() float64 {
+		n, _ := db.segmentTotals()
+		return float64(n)
+	})
+	r.GaugeFunc("fineo_segment_bytes", "Bytes of live Parquet segments.", func() float64 {
+		_, b := db.segmentTotals()
+		return float64(b)
+	})
 	m.checkpoints = r.Counter("fineo_checkpoints_total", "Row store flushes that released log segments.")
 	r.CounterFunc("fineo_log_fsyncs_total", "Log fsyncs (group commit: many writes share one).", func() float64 {
 		return float64(db.node.Stats().Fsyncs)

@@ -203,30 +203,15 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 			l.fieldCols = append(l.fieldCols, j)
 		}
 	}
-	scan := db.rows.ScanRaw
+	x, err := db.openTiers(ten.ID, tbl.ID, spec.MinTime, spec.MaxTime)
+	if err != nil {
+		return err
+	}
+	defer x.close()
 	if spec.LastPerSeries {
-		scan = db.rows.ScanLastRaw
+		return x.scanLast(ctx, l, series, fn)
 	}
-	if spec.LastPerSeries || len(ids) < 2*minSeriesPerWorker {
-		w := l.newWorker(ctx)
-		w.emit = func(b *sql.Batch) (*sql.Batch, error) {
-			if err := fn(b); err != nil {
-				return nil, err
-			}
-			l.reset(b)
-			return b, nil
-		}
-		if err := scan(ten.ID, tbl.ID, ids, spec.MinTime, spec.MaxTime, w.row); err != nil {
-			return err
-		}
-		if w.b.Len > 0 {
-			return fn(w.b)
-		}
-		return nil
-	}
-	return l.parallel(ctx, ids, fn, func(part []uint64, row storage.ScanRawFunc) error {
-		return scan(ten.ID, tbl.ID, part, spec.MinTime, spec.MaxTime, row)
-	})
+	return l.runTasks(ctx, x.tasks(l, series, spec.MinTime, spec.MaxTime), fn)
 }
 
 // matchSeries returns the series of a table that pass the tag filters,
@@ -434,6 +419,45 @@ func passFieldFilters(val []byte, filters []fieldFilter, filterOf [][]int, passe
 			v.F64, v.I64, v.Str, v.Bool, v.Null = v.F64[:0], v.I64[:0], v.Str[:0], v.Bool[:0], v.Null[:0]
 			if !appendCast(v, f) {
 				continue // does not convert: another physical field may
+			}
+			var x float64
+			switch {
+			case len(v.F64) > 0:
+				x = v.F64[0]
+			case len(v.I64) > 0:
+				x = float64(v.I64[0])
+			default:
+				continue
+			}
+			if !compareFloat(x, ff.Op, ff.Value) {
+				return false
+			}
+			passed[k] = true
+			seen++
+		}
+	}
+	return seen == len(filters)
+}
+
+// passFieldFilterValues is passFieldFilters for decoded fields.
+func passFieldFilterValues(fields []storage.FieldValue, filters []fieldFilter, filterOf [][]int, passed []bool) bool {
+	for i := range passed {
+		passed[i] = false
+	}
+	seen := 0
+	for _, f := range fields {
+		if int(f.ID) >= len(filterOf) || filterOf[f.ID] == nil {
+			continue
+		}
+		for _, k := range filterOf[f.ID] {
+			if passed[k] {
+				continue
+			}
+			ff := &filters[k]
+			v := &ff.scratch
+			v.F64, v.I64, v.Str, v.Bool, v.Null = v.F64[:0], v.I64[:0], v.Str[:0], v.Bool[:0], v.Null[:0]
+			if !appendCast(v, f) {
+				continue
 			}
 			var x float64
 			switch {

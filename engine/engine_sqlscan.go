@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/fineod/fineod/schema"
 	"github.com/fineod/fineod/sql"
 	"github.com/fineod/fineod/storage"
 )
@@ -68,6 +69,10 @@ type scanWorker struct {
 	started bool
 	n       int          // points seen, filtered or not
 	stop    *atomic.Bool // set when the consumer stopped (parallel scans)
+	// keepLast, if set, makes the worker keep only the newest point of
+	// each series instead of building rows (last point per series over
+	// both tiers).
+	keepLast map[uint64]*lastPoint
 	// emit hands off a full batch and returns the (reset) batch to fill next.
 	emit func(*sql.Batch) (*sql.Batch, error)
 }
@@ -87,11 +92,9 @@ func (l *scanLayout) newWorker(ctx context.Context) *scanWorker {
 	return w
 }
 
-// row adds one point (a storage.ScanRawFunc).
-func (w *scanWorker) row(sid uint64, t int64, val []byte) error {
-	l := w.l
-	// Every point counts for cancellation, including those a selective
-	// field filter skips.
+// tick counts a point, filtered or not, and checks for cancellation every
+// batch worth of points.
+func (w *scanWorker) tick() error {
 	w.n++
 	if w.n%scanBatchRows == 0 {
 		if err := w.ctx.Err(); err != nil {
@@ -101,9 +104,12 @@ func (w *scanWorker) row(sid uint64, t int64, val []byte) error {
 			return errScanStopped
 		}
 	}
-	if l.filterOf != nil && !passFieldFilters(val, w.filters, l.filterOf, w.passed) {
-		return nil
-	}
+	return nil
+}
+
+// startRow appends the time and tag values of a row of series sid.
+func (w *scanWorker) startRow(sid uint64, t int64) {
+	l := w.l
 	if sid != w.cur || !w.started {
 		w.cur, w.started = sid, true
 		for j := range w.tagVals {
@@ -126,6 +132,51 @@ func (w *scanWorker) row(sid uint64, t int64, val []byte) error {
 	for _, j := range l.fieldCols {
 		w.set[j] = false
 	}
+}
+
+// endRow fills the fields the row lacks with NULL and hands off a full
+// batch.
+func (w *scanWorker) endRow(found int) error {
+	l, b := w.l, w.b
+	if found < len(l.fieldCols) {
+		for _, j := range l.fieldCols {
+			if !w.set[j] {
+				appendNull(&b.Cols[j])
+			}
+		}
+	}
+	b.Len++
+	if b.Len == scanBatchRows {
+		nb, err := w.emit(b)
+		if err != nil {
+			return err
+		}
+		w.b = nb
+	}
+	return nil
+}
+
+// row adds one row-store point (a storage.ScanRawFunc).
+func (w *scanWorker) row(sid uint64, t int64, val []byte) error {
+	l := w.l
+	// Every point counts for cancellation, including those a selective
+	// field filter skips.
+	if err := w.tick(); err != nil {
+		return err
+	}
+	if w.keepLast != nil {
+		fv, err := storage.DecodeValue(val, nil)
+		if err != nil {
+			return fmt.Errorf("engine: table %q series %d time %d: %w", l.spec.Table, sid, t, err)
+		}
+		w.recordLast(sid, t, fv)
+		return nil
+	}
+	if l.filterOf != nil && !passFieldFilters(val, w.filters, l.filterOf, w.passed) {
+		return nil
+	}
+	w.startRow(sid, t)
+	b := w.b
 	// Decode only the requested fields, and stop once all are found.
 	found := 0
 	for rest := val; len(rest) > 0 && found < len(l.fieldCols); {
@@ -146,33 +197,99 @@ func (w *scanWorker) row(sid uint64, t int64, val []byte) error {
 			found++
 		}
 	}
-	if found < len(l.fieldCols) {
-		for _, j := range l.fieldCols {
-			if !w.set[j] {
-				appendNull(&b.Cols[j])
-			}
+	return w.endRow(found)
+}
+
+// rowFields adds one point given as decoded fields (a segment row, or a
+// point merged from both tiers).
+func (w *scanWorker) rowFields(sid uint64, t int64, fields []storage.FieldValue) error {
+	l := w.l
+	if err := w.tick(); err != nil {
+		return err
+	}
+	if w.keepLast != nil {
+		w.recordLast(sid, t, fields)
+		return nil
+	}
+	if l.filterOf != nil && !passFieldFilterValues(fields, w.filters, l.filterOf, w.passed) {
+		return nil
+	}
+	w.startRow(sid, t)
+	b := w.b
+	found := 0
+	for i := range fields {
+		f := &fields[i]
+		if int(f.ID) >= len(l.fieldSlot) {
+			continue
+		}
+		j := l.fieldSlot[f.ID]
+		if j < 0 || w.set[j] {
+			continue
+		}
+		if appendCast(&b.Cols[j], *f) {
+			w.set[j] = true
+			found++
 		}
 	}
-	b.Len++
-	if b.Len == scanBatchRows {
-		nb, err := w.emit(b)
-		if err != nil {
-			return err
-		}
-		w.b = nb
+	return w.endRow(found)
+}
+
+// lastPoint is the newest point of a series seen by a keepLast worker.
+type lastPoint struct {
+	t      int64
+	fields []storage.FieldValue // strings copied
+}
+
+func (w *scanWorker) recordLast(sid uint64, t int64, fields []storage.FieldValue) {
+	lp := w.keepLast[sid]
+	if lp == nil {
+		lp = &lastPoint{t: t}
+		w.keepLast[sid] = lp
+	} else if t < lp.t {
+		return
 	}
-	return nil
+	lp.t = t
+	lp.fields = lp.fields[:0]
+	for _, f := range fields {
+		if f.Type == schema.TypeString {
+			f.S = append([]byte(nil), f.S...)
+		}
+		lp.fields = append(lp.fields, f)
+	}
 }
 
 // errScanStopped ends the workers of a scan whose consumer stopped.
 var errScanStopped = errors.New("engine: scan stopped")
 
-// parallel runs two workers over the two halves of ids and calls fn on
-// their batches, one at a time, on the calling goroutine. Batches circulate
-// through a free list; fn sees each one alone, and a worker refills it only
-// after fn returned. Rows of one series stay in time order; batches of the
-// two halves interleave.
-func (l *scanLayout) parallel(ctx context.Context, ids []uint64, fn func(*sql.Batch) error, scan func([]uint64, storage.ScanRawFunc) error) error {
+// scanTask is one part of a scan, run by one worker.
+type scanTask func(w *scanWorker) error
+
+// runTasks runs the tasks and calls fn on their batches, one at a time,
+// on the calling goroutine: on the calling goroutine alone for one task,
+// else with two workers taking tasks in turn. Batches circulate through a
+// free list; fn sees each one alone, and a worker refills it only after fn
+// returned.
+func (l *scanLayout) runTasks(ctx context.Context, tasks []scanTask, fn func(*sql.Batch) error) error {
+	if len(tasks) == 0 {
+		return nil
+	}
+	if len(tasks) == 1 {
+		w := l.newWorker(ctx)
+		w.emit = func(b *sql.Batch) (*sql.Batch, error) {
+			if err := fn(b); err != nil {
+				return nil, err
+			}
+			l.reset(b)
+			return b, nil
+		}
+		if err := tasks[0](w); err != nil {
+			return err
+		}
+		if w.b.Len > 0 {
+			return fn(w.b)
+		}
+		return nil
+	}
 	const workers = 2
 	ready := make(chan *sql.Batch, workers)
 	free := make(chan *sql.Batch, 2*workers+1)
@@ -180,10 +297,10 @@ func (l *scanLayout) parallel(ctx context.Context, ids []uint64, fn func(*sql.Ba
 		free <- l.newBatch()
 	}
 	var stop atomic.Bool
+	var next atomic.Int64
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for k := range workers {
-		part := ids[k*len(ids)/workers : (k+1)*len(ids)/workers]
 		w := l.newWorker(ctx)
 		w.stop = &stop
 		w.emit = func(b *sql.Batch) (*sql.Batch, error) {
@@ -205,10 +322,17 @@ func (l *scanLayout) parallel(ctx context.Context, ids []uint64, fn func(*sql.Ba
 					stop.Store(true)
 				}
 			}()
-			errs[k] = scan(part, w.row)
-			if errs[k] != nil {
-				stop.Store(true) // the other worker stops too
-			} else if w.b.Len > 0 && !stop.Load() {
+			for !stop.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= len(tasks) {
+					break
+				}
+				if errs[k] = tasks[i](w); errs[k] != nil {
+					stop.Store(true) // the other worker stops too
+					return
+				}
+			}
+			if w.b.Len > 0 && !stop.Load() {
 				ready <- w.b
 			}
 		}()

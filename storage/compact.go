@@ -56,6 +56,25 @@ type CompactOptions struct {
 	// under its apply lock. Default: call publish directly, which is only
 	// correct when nothing applies concurrently (tests, offline tools).
 	Exclusive func(publish func() error) error
+	// MergeFilter selects which of the partition's live segments the new
+	// segment merges (and replaces). Default: nil, every one. Only the
+	// newest segments can be merged: the merge takes the longest run of
+	// segments, newest first, that MergeFilter accepts, because the new
+	// segment (which gets the newest id) must hold data at least as new as
+	// every segment it does not replace. Segments left out stay live next
+	// to the new one; reads merge them by point identity, the newer
+	// segment winning.
+	MergeFilter func(SegmentMeta) bool
+	// RemoveSegments deletes the files of replaced segments (step 5).
+	// Default: delete them directly. The engine passes a function that
+	// excludes readers opening segments while files are deleted.
+	RemoveSegments func(root string, old []SegmentMeta) []error
+	// Hook, if set, is called after each step with its name: "written"
+	// (the .tmp file is complete), "renamed" (the file is under its final
+	// name), "committed" (the manifest batch is committed, not yet
+	// flushed), "flushed" (it is durable), "removed" (old files deleted).
+	// Crash tests kill the process from it.
+	Hook func(step string)
 
 	// crashAfter, in tests, stops the compaction after the named step
 	// ("written", "published") without any clean-up, as a crash would.
@@ -74,6 +93,11 @@ type CompactRequest struct {
 	// Table is the table's physical schema; it must know every tag key and
 	// physical field in the partition's points.
 	Table *schema.Table
+	// TableFunc, if set, is called right after the snapshot of step 1 is
+	// taken and its result replaces Table: a table read after the snapshot
+	// knows every field of the snapshot's points (a schema change is
+	// applied before the writes that use it).
+	TableFunc func() *schema.Table
 	// Day is the partition: days since 1970-01-01 UTC (DayOf).
 	Day int32
 	// Cutoff: row-store points with time < Cutoff are compacted (the engine
@@ -108,6 +132,12 @@ func (s *RowStore) CompactPartition(req CompactRequest, opts *CompactOptions) (C
 	if o.Exclusive == nil {
 		o.Exclusive = func(publish func() error) error { return publish() }
 	}
+	if o.RemoveSegments == nil {
+		o.RemoveSegments = RemoveSegmentFiles
+	}
+	if o.Hook == nil {
+		o.Hook = func(string) {}
+	}
 	var res CompactResult
 	if s.closed.Load() {
 		return res, ErrClosed
@@ -120,9 +150,21 @@ func (s *RowStore) CompactPartition(req CompactRequest, opts *CompactOptions) (C
 	// Step 1.
 	snap := s.db.NewSnapshot()
 	defer snap.Close()
+	if req.TableFunc != nil {
+		if t := req.TableFunc(); t != nil {
+			tbl = t
+		}
+	}
 	old, err := s.PartitionSegments(tenant, tbl.ID, req.Day)
 	if err != nil {
 		return res, err
+	}
+	if o.MergeFilter != nil {
+		first := len(old) // old is in id order
+		for first > 0 && o.MergeFilter(old[first-1]) {
+			first--
+		}
+		old = old[first:]
 	}
 	src, err := s.newRowStoreSource(snap, tenant, tbl.ID, dayLo, hi)
 	if err != nil {
@@ -168,10 +210,12 @@ func (s *RowStore) CompactPartition(req CompactRequest, opts *CompactOptions) (C
 	if o.crashAfter == "written" {
 		return res, errSimulatedCrash // the .tmp file stays, as after a crash
 	}
+	o.Hook("written")
 	st, err := f.Publish()
 	if err != nil {
 		return res, err
 	}
+	o.Hook("renamed")
 	meta := NewSegmentMeta(id, tenant, tbl.ID, req.Day, rel, st)
 	if o.crashAfter == "published" {
 		return res, errSimulatedCrash // an unlisted .parquet stays
@@ -195,6 +239,7 @@ func (s *RowStore) CompactPartition(req CompactRequest, opts *CompactOptions) (C
 		return nil
 	})
 	if err == nil {
+		o.Hook("committed")
 		err = s.flushManifest() // outside Exclusive: a flush may take a while
 	}
 	if err != nil {
@@ -209,13 +254,27 @@ func (s *RowStore) CompactPartition(req CompactRequest, opts *CompactOptions) (C
 	res.Segment = &meta
 	res.Removed = old
 
+	o.Hook("flushed")
+
 	// Step 5.
+	if len(old) > 0 {
+		res.RemoveErrors = o.RemoveSegments(req.Root, old)
+	}
+	o.Hook("removed")
+	return res, nil
+}
+
+// RemoveSegmentFiles deletes the files of segments that are no longer in
+// the manifest, and returns the errors of those it could not delete (a
+// missing file is not an error).
+func RemoveSegmentFiles(root string, old []SegmentMeta) []error {
+	var errs []error
 	for i := range old {
-		if err := os.Remove(segmentAbsPath(req.Root, old[i].Path)); err != nil && !os.IsNotExist(err) {
-			res.RemoveErrors = append(res.RemoveErrors, err)
+		if err := os.Remove(segmentAbsPath(root, old[i].Path)); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err)
 		}
 	}
-	return res, nil
+	return errs
 }
 
 // mergeInto writes the merge of the old segments and the row-store source
@@ -580,3 +639,7 @@ func walkUnchanged(snap *pebble.Snapshot, db *pebble.DB, start, end []byte, fn f
 	}
 	return cmp.Or(live.Error(), old.Error())
 }
+
+// MergeFields merges the fields of a newer write of a point into dst by
+// field id, the newer value winning, and returns dst sorted by id.
+func MergeFields(dst, newer []FieldValue) []FieldValue { return mergeFieldValues(dst, newer) }

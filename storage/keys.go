@@ -95,3 +95,8 @@ func prefixEnd(p []byte) []byte {
 	}
 	return nil
 }
+
+// TagString encodes a series' tags (key, value, ... sorted by key) as the
+// row store and segments order series: SegmentRows.TagKey returns the same
+// encoding, and series sort by it.
+func TagString(tags []string) string { return string(appendTagString(nil, tags)) }

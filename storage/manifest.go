@@ -237,10 +237,14 @@ func (s *RowStore) AllSegments() ([]SegmentMeta, error) {
 }
 
 func (s *RowStore) scanManifest(prefix []byte) ([]SegmentMeta, error) {
+	return s.scanManifestFrom(s.db, prefix)
+}
+
+func (s *RowStore) scanManifestFrom(r reader, prefix []byte) ([]SegmentMeta, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return nil, err
 	}

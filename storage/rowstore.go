@@ -462,3 +462,33 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 	}
 	panic(msg)
 }
+
+// localErrSeq numbers error rows written outside the log (PutErrors).
+var localErrSeq atomic.Uint32
+
+// PutErrors stores error rows that are not in the log: failures local to
+// this node (compaction, retention, read-time casts). They are durable
+// from the next flush on.
+func (s *RowStore) PutErrors(tenant uint32, rows []schema.ErrorRow) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	for i := range rows {
+		k := make([]byte, 0, 1+4+8+8+4)
+		k = append(k, prefixErrors)
+		k = binary.BigEndian.AppendUint32(k, tenant)
+		k = binary.BigEndian.AppendUint64(k, encodeTime(rows[i].Time))
+		k = binary.BigEndian.AppendUint64(k, 0) // no log index
+		k = binary.BigEndian.AppendUint32(k, localErrSeq.Add(1))
+		v, err := json.Marshal(&rows[i])
+		if err != nil {
+			return err
+		}
+		if err := b.Set(k, v, nil); err != nil {
+			return err
+		}
+	}
+	return b.Commit(pebble.NoSync)
+}

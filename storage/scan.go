@@ -75,7 +75,11 @@ func (s *RowStore) Scan(tenant, table uint32, series []uint64, minTime, maxTime 
 }
 
 func (s *RowStore) scan(tenant, table uint32, series []uint64, minTime, maxTime int64, fn ScanRawFunc) error {
-	series, it, err := s.pointIter(tenant, table, series)
+	return s.scanFrom(s.db, tenant, table, series, minTime, maxTime, fn)
+}
+
+func (s *RowStore) scanFrom(r reader, tenant, table uint32, series []uint64, minTime, maxTime int64, fn ScanRawFunc) error {
+	series, it, err := s.pointIter(r, tenant, table, series)
 	if err != nil {
 		return err
 	}
@@ -143,7 +147,11 @@ func (s *RowStore) ScanRaw(tenant, table uint32, series []uint64, minTime, maxTi
 // all of the table's series) with minTime <= time <= maxTime: one reverse
 // seek per series instead of a scan.
 func (s *RowStore) ScanLastRaw(tenant, table uint32, series []uint64, minTime, maxTime int64, fn ScanRawFunc) error {
-	series, it, err := s.pointIter(tenant, table, series)
+	return s.scanLastFrom(s.db, tenant, table, series, minTime, maxTime, fn)
+}
+
+func (s *RowStore) scanLastFrom(r reader, tenant, table uint32, series []uint64, minTime, maxTime int64, fn ScanRawFunc) error {
+	series, it, err := s.pointIter(r, tenant, table, series)
 	if err != nil {
 		return err
 	}
@@ -184,7 +192,7 @@ func (s *RowStore) ScanLastRaw(tenant, table uint32, series []uint64, minTime, m
 
 // pointIter returns the series to read (all of the table's when series is
 // nil) and an iterator over the table's point keys.
-func (s *RowStore) pointIter(tenant, table uint32, series []uint64) ([]uint64, *pebble.Iterator, error) {
+func (s *RowStore) pointIter(r reader, tenant, table uint32, series []uint64) ([]uint64, *pebble.Iterator, error) {
 	if s.closed.Load() {
 		return nil, nil, ErrClosed
 	}
@@ -198,7 +206,7 @@ func (s *RowStore) pointIter(tenant, table uint32, series []uint64) ([]uint64, *
 		}
 	}
 	lo := appendTablePrefix(nil, prefixPoint, tenant, table)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
 	if err != nil {
 		return nil, nil, err
 	}

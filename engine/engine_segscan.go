@@ -1,0 +1,370 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/fineod/fineod/sql"
+	"github.com/fineod/fineod/storage"
+)
+
+// A table scan over both tiers. The query's time range is cut into
+// pieces: every partition day with segments that overlap the range is one
+// piece, read by merging its segments and its row-store points by point
+// identity (series tags, time); the rest of the range has only row-store
+// points and is read as before. For one point identity the row store wins
+// over segments and a newer segment over an older one, field by field,
+// as in compaction (storage.CompactPartition), so a query sees the same
+// rows before and after a compaction.
+
+// tiers is what one scan reads: a consistent view of the row store and
+// manifest, and the segments of the scanned table that overlap the range.
+type tiers struct {
+	db            *DB
+	view          *storage.ReadView
+	tenant, table uint32
+	segs          []*segEntry // by (day, id)
+	total         int         // the table's live segments, overlapping or not
+}
+
+// openTiers takes the view and the segments of a table overlapping
+// [minT, maxT] (see segCache for why both happen under segs.mu).
+func (db *DB) openTiers(tenant, table uint32, minT, maxT int64) (*tiers, error) {
+	db.segs.mu.Lock()
+	defer db.segs.mu.Unlock()
+	view, err := db.rows.NewReadView()
+	if err != nil {
+		return nil, err
+	}
+	metas, err := view.Segments(tenant, table)
+	if err != nil {
+		view.Close()
+		return nil, err
+	}
+	x := &tiers{db: db, view: view, tenant: tenant, table: table, total: len(metas)}
+	keep := metas[:0]
+	for _, m := range metas {
+		if m.Overlaps(minT, maxT) {
+			keep = append(keep, m)
+		}
+	}
+	x.segs, err = db.segs.acquireLocked(keep)
+	if err != nil {
+		view.Close()
+		return nil, fmt.Errorf("engine: open segment: %w", err)
+	}
+	return x, nil
+}
+
+func (x *tiers) close() {
+	x.db.segs.release(x.segs)
+	x.view.Close()
+}
+
+// seriesOrder is the scan's series in segment order (by tag string).
+type seriesOrder struct {
+	ids   []uint64
+	keyOf map[uint64]string
+	byKey map[string]uint64
+}
+
+func newSeriesOrder(series []storage.SeriesInfo) *seriesOrder {
+	o := &seriesOrder{keyOf: make(map[uint64]string, len(series)), byKey: make(map[string]uint64, len(series))}
+	for _, s := range series {
+		k := storage.TagString(s.Tags)
+		o.keyOf[s.ID] = k
+		o.byKey[k] = s.ID
+		o.ids = append(o.ids, s.ID)
+	}
+	slices.SortFunc(o.ids, func(a, b uint64) int { return cmp.Compare(o.keyOf[a], o.keyOf[b]) })
+	return o
+}
+
+// segmentQuery is what a scan asks of a segment: its time range, the tag
+// equalities that can prune row groups, and the fields it reads.
+func (l *scanLayout) segmentQuery(lo, hi int64) storage.SegmentQuery {
+	q := storage.SegmentQuery{MinTime: lo, MaxTime: hi, Fields: []uint32{}}
+	for _, f := range l.spec.TagFilters {
+		if (f.Op == sql.TagEq || f.Op == sql.TagIn) && len(f.Values) == 1 {
+			q.Tags = append(q.Tags, storage.TagMatch{Key: f.Key, Value: f.Values[0]})
+		}
+	}
+	for id, j := range l.fieldSlot {
+		if j >= 0 || (id < len(l.filterOf) && l.filterOf[id] != nil) {
+			q.Fields = append(q.Fields, uint32(id))
+		}
+	}
+	for id := len(l.fieldSlot); id < len(l.filterOf); id++ {
+		if l.filterOf[id] != nil {
+			q.Fields = append(q.Fields, uint32(id))
+		}
+	}
+	return q
+}
+
+// tasks cuts [lo, hi] into row-store ranges and segment days.
+func (x *tiers) tasks(l *scanLayout, series []storage.SeriesInfo, lo, hi int64) []scanTask {
+	ids := make([]uint64, len(series))
+	for i, s := range series {
+		ids[i] = s.ID
+	}
+	var tasks []scanTask
+	rowRange := func(a, b int64) {
+		if a > b {
+			return
+		}
+		parts := [][]uint64{ids}
+		if len(ids) >= 2*minSeriesPerWorker {
+			parts = [][]uint64{ids[:len(ids)/2], ids[len(ids)/2:]}
+		}
+		for _, p := range parts {
+			tasks = append(tasks, func(w *scanWorker) error {
+				return x.view.ScanRaw(x.tenant, x.table, p, a, b, w.row)
+			})
+		}
+	}
+	var order *seriesOrder
+	cur := lo
+	done := false
+	for i := 0; i < len(x.segs) && !done; {
+		day := x.segs[i].meta.Day
+		j := i
+		for j < len(x.segs) && x.segs[j].meta.Day == day {
+			j++
+		}
+		dlo, dhi := storage.DayRange(day)
+		a, b := max(lo, dlo), min(hi, dhi)
+		if a <= b && a >= cur {
+			if a > cur {
+				rowRange(cur, a-1)
+			}
+			if order == nil {
+				order = newSeriesOrder(series)
+			}
+			tasks = append(tasks, x.dayTask(l, order, x.segs[i:j], a, b))
+			if b == math.MaxInt64 {
+				done = true
+			} else {
+				cur = b + 1
+			}
+		}
+		i = j
+	}
+	if !done {
+		rowRange(cur, hi)
+	}
+	return tasks
+}
+
+// dayTask reads one partition day: its segments merged with the row
+// store's points in [lo, hi] of the same day.
+func (x *tiers) dayTask(l *scanLayout, order *seriesOrder, segs []*segEntry, lo, hi int64) scanTask {
+	return func(w *scanWorker) error {
+		q := l.segmentQuery(lo, hi)
+		m := &segMerge{}
+		for _, e := range segs {
+			rows := e.seg.Rows(q)
+			defer rows.Close()
+			m.its = append(m.its, rows)
+		}
+		if err := m.init(); err != nil {
+			return err
+		}
+		// A segment row of a series the scan does not want (tag filters)
+		// is skipped; the lookup runs once per series run.
+		var lastKey string
+		var lastID uint64
+		var lastOK bool
+		emitSeg := func() error {
+			k := m.key()
+			if k != lastKey || lastKey == "" {
+				lastKey = k
+				lastID, lastOK = order.byKey[k]
+			}
+			if lastOK {
+				if err := w.rowFields(lastID, m.time(), m.fields()); err != nil {
+					return err
+				}
+			} else if err := w.tick(); err != nil {
+				return err
+			}
+			return m.next()
+		}
+		var fv, merged []storage.FieldValue
+		err := x.view.ScanRaw(x.tenant, x.table, order.ids, lo, hi, func(sid uint64, t int64, val []byte) error {
+			key := order.keyOf[sid]
+			for m.valid() {
+				c := cmp.Or(cmp.Compare(m.key(), key), cmp.Compare(m.time(), t))
+				if c > 0 {
+					break
+				}
+				if c == 0 {
+					// The same point in both tiers: the row store wins.
+					var err error
+					if fv, err = storage.DecodeValue(val, fv[:0]); err != nil {
+						return fmt.Errorf("engine: table %q series %d time %d: %w", l.spec.Table, sid, t, err)
+					}
+					merged = storage.MergeFields(append(merged[:0], m.fields()...), fv)
+					if err := w.rowFields(sid, t, merged); err != nil {
+						return err
+					}
+					return m.next()
+				}
+				if err := emitSeg(); err != nil {
+					return err
+				}
+			}
+			return w.row(sid, t, val)
+		})
+		for err == nil && m.valid() {
+			err = emitSeg()
+		}
+		return err
+	}
+}
+
+// segMerge merges the rows of one day's segments (in id order: a later
+// one wins) by (series tags, time).
+type segMerge struct {
+	its    []*storage.SegmentRows
+	ok     []bool
+	at     []int // iterators positioned at the current row
+	merged []storage.FieldValue
+	cur    []storage.FieldValue
+	ok1    bool
+}
+
+func (m *segMerge) init() error {
+	m.ok = make([]bool, len(m.its))
+	for i, it := range m.its {
+		m.ok[i] = it.Next()
+		if err := it.Err(); err != nil {
+			return err
+		}
+	}
+	m.settle()
+	return nil
+}
+
+// settle finds the smallest (tags, time) among the iterators.
+func (m *segMerge) settle() {
+	m.at = m.at[:0]
+	for i, it := range m.its {
+		if !m.ok[i] {
+			continue
+		}
+		if len(m.at) == 0 {
+			m.at = append(m.at, i)
+			continue
+		}
+		first := m.its[m.at[0]]
+		c := cmp.Or(cmp.Compare(it.TagKey(), first.TagKey()), cmp.Compare(it.Time(), first.Time()))
+		if c < 0 {
+			m.at = append(m.at[:0], i)
+		} else if c == 0 {
+			m.at = append(m.at, i)
+		}
+	}
+	m.ok1 = len(m.at) > 0
+	if !m.ok1 {
+		return
+	}
+	m.cur = m.its[m.at[0]].Fields()
+	if len(m.at) > 1 {
+		m.merged = append(m.merged[:0], m.cur...)
+		for _, i := range m.at[1:] {
+			m.merged = storage.MergeFields(m.merged, m.its[i].Fields())
+		}
+		m.cur = m.merged
+	}
+}
+
+func (m *segMerge) valid() bool                  { return m.ok1 }
+func (m *segMerge) key() string                  { return m.its[m.at[0]].TagKey() }
+func (m *segMerge) time() int64                  { return m.its[m.at[0]].Time() }
+func (m *segMerge) fields() []storage.FieldValue { return m.cur }
+
+func (m *segMerge) next() error {
+	for _, i := range m.at {
+		m.ok[i] = m.its[i].Next()
+		if err := m.its[i].Err(); err != nil {
+			return err
+		}
+	}
+	m.settle()
+	return nil
+}
+
+// scanLast answers "the newest row of each series" over both tiers. A
+// series whose newest row-store point is newer than every segment is
+// answered by that point (one reverse seek, as without segments); the
+// others are looked for in the pieces of the range, newest first, until
+// each has its point.
+func (x *tiers) scanLast(ctx context.Context, l *scanLayout, series []storage.SeriesInfo, fn func(*sql.Batch) error) error {
+	spec := l.spec
+	w := l.newWorker(ctx)
+	w.emit = func(b *sql.Batch) (*sql.Batch, error) {
+		if err := fn(b); err != nil {
+			return nil, err
+		}
+		l.reset(b)
+		return b, nil
+	}
+	ids := make([]uint64, len(series))
+	for i, s := range series {
+		ids[i] = s.ID
+	}
+	maxSeg := int64(math.MinInt64)
+	for _, e := range x.segs {
+		maxSeg = max(maxSeg, e.meta.MaxTime)
+	}
+	found := map[uint64]bool{}
+	err := x.view.ScanLastRaw(x.tenant, x.table, ids, spec.MinTime, spec.MaxTime, func(sid uint64, t int64, val []byte) error {
+		if len(x.segs) > 0 && t <= maxSeg {
+			return nil
+		}
+		found[sid] = true
+		return w.row(sid, t, val)
+	})
+	if err != nil {
+		return err
+	}
+	var rest []storage.SeriesInfo
+	for _, s := range series {
+		if !found[s.ID] {
+			rest = append(rest, s)
+		}
+	}
+	if len(rest) > 0 && len(x.segs) > 0 {
+		tasks := x.tasks(l, rest, spec.MinTime, spec.MaxTime)
+		// The pieces come oldest first and cover disjoint time ranges:
+		// going newest first, a series' first point found is its newest.
+		cw := l.newWorker(ctx)
+		all := map[uint64]*lastPoint{}
+		for i := len(tasks) - 1; i >= 0 && len(all) < len(rest); i-- {
+			cw.keepLast = map[uint64]*lastPoint{}
+			if err := tasks[i](cw); err != nil {
+				return err
+			}
+			for sid, lp := range cw.keepLast {
+				if _, ok := all[sid]; !ok {
+					all[sid] = lp
+				}
+			}
+		}
+		for _, s := range rest {
+			if lp, ok := all[s.ID]; ok {
+				if err := w.rowFields(s.ID, lp.t, lp.fields); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if w.b.Len > 0 {
+		return fn(w.b)
+	}
+	return nil
+}

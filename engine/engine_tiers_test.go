@@ -1,0 +1,234 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fineod/fineod/schema"
+	"github.com/fineod/fineod/storage"
+)
+
+// tiersQueries read the test table in ways that exercise every part of the
+// scan: full scans, time ranges inside and across partition days, tag
+// filters, field filters, last point per series, aggregates.
+var tiersQueries = []string{
+	`SELECT count(*), count(usage), count(idle), sum(usage), min(idle), max(idle) FROM cpu`,
+	`SELECT host, count(*), sum(usage), max(note) FROM cpu GROUP BY host ORDER BY host`,
+	`SELECT * FROM cpu ORDER BY host, time`,
+	`SELECT time, host, usage FROM cpu WHERE host = 'h3' ORDER BY time`,
+	`SELECT time, host, usage, idle FROM cpu WHERE time >= '2024-01-02 06:00:00+00' AND time < '2024-01-03 01:00:00+00' ORDER BY host, time`,
+	`SELECT host, count(*) FROM cpu WHERE host IN ('h1', 'h5') AND time < '2024-01-02 12:00:00+00' GROUP BY host ORDER BY host`,
+	`SELECT host, count(*) FROM cpu WHERE host <> 'h2' GROUP BY host ORDER BY host`,
+	`SELECT count(*) FROM cpu WHERE usage > 50`,
+	`SELECT time, host, usage FROM cpu WHERE usage > 90 AND idle < 20 ORDER BY host, time`,
+	`SELECT DISTINCT ON (host) host, time, usage, idle, note FROM cpu ORDER BY host, time DESC`,
+	`SELECT DISTINCT ON (host) host, time, usage FROM cpu WHERE time < '2024-01-02 00:00:00+00' ORDER BY host, time DESC`,
+	`SELECT date_trunc('hour', time) AS h, avg(usage), max(idle) FROM cpu GROUP BY h ORDER BY h`,
+	`SELECT host, first(usage, time), last(usage, time) FROM cpu GROUP BY host ORDER BY host`,
+}
+
+func dumpQuery(t *testing.T, db *DB, q string) string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var sb strings.Builder
+	n := 0
+	for rows.Next() {
+		n++
+		fmt.Fprintln(&sb, rows.Values()...)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	fmt.Fprintf(&sb, "(%d rows)\n", n)
+	return sb.String()
+}
+
+func dumpAll(t *testing.T, db *DB) []string {
+	t.Helper()
+	out := make([]string, len(tiersQueries))
+	for i, q := range tiersQueries {
+		out[i] = dumpQuery(t, db, q)
+	}
+	return out
+}
+
+func compareDumps(t *testing.T, what string, want, got []string) {
+	t.Helper()
+	for i := range want {
+		if want[i] != got[i] {
+			t.Errorf("%s: %s\nwant:\n%s\ngot:\n%s", what, tiersQueries[i], clip(want[i]), clip(got[i]))
+		}
+	}
+}
+
+func clip(s string) string {
+	if len(s) > 3000 {
+		return s[:3000] + "..."
+	}
+	return s
+}
+
+var tiersDay0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// tiersPoints: 8 hosts, three days at 5 minutes, usage always, idle
+// mostly, a string field sometimes.
+func tiersPoints() []Point {
+	r := rand.New(rand.NewPCG(1, 2))
+	var pts []Point
+	for i := 0; i < 3*24*12; i++ {
+		ts := tiersDay0.Add(time.Duration(i) * 5 * time.Minute)
+		for h := 0; h < 8; h++ {
+			f := map[string]any{"usage": float64(r.IntN(400)) / 4} // exact sums in any order
+			if r.IntN(10) > 0 {
+				f["idle"] = int64(r.IntN(100))
+			}
+			if r.IntN(20) == 0 {
+				f["note"] = fmt.Sprintf("n%d", r.IntN(5))
+			}
+			tags := map[string]string{"host": fmt.Sprintf("h%d", h)}
+			if h%2 == 0 {
+				tags["rack"] = "r1"
+			}
+			pts = append(pts, Point{Table: "cpu", Tags: tags, Fields: f, Time: ts})
+		}
+	}
+	return pts
+}
+
+func openTiersDB(t *testing.T, dir string) *DB {
+	t.Helper()
+	db, err := Open(dir, &Options{CompactionInterval: -1, RowGroupRows: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func compactUntil(t *testing.T, db *DB, cutoff time.Time) CompactSummary {
+	t.Helper()
+	sum, err := db.Compact(context.Background(), CompactRequest{Cutoff: cutoff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Failed > 0 {
+		t.Fatalf("compaction failures: %+v", sum)
+	}
+	return sum
+}
+
+// TestQueriesAcrossTiers checks that every query answers the same with all
+// data in the row store, half of it compacted, all of it compacted, and
+// after late writes into compacted days (new points, rewrites of single
+// fields of compacted points) before and after they are compacted too.
+func TestQueriesAcrossTiers(t *testing.T) {
+	ctx := context.Background()
+	// The reference keeps everything in the row store.
+	ref := openTiersDB(t, t.TempDir())
+	defer ref.Close()
+	db := openTiersDB(t, t.TempDir())
+	defer db.Close()
+	pts := tiersPoints()
+	for _, d := range []*DB{ref, db} {
+		if err := d.Write(ctx, pts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := dumpAll(t, ref)
+	compareDumps(t, "row store only", want, dumpAll(t, db))
+
+	// Half: day 0 and the first half of day 1 (two segments: day 0, and an
+	// open day 1 segment).
+	sum := compactUntil(t, db, tiersDay0.Add(36*time.Hour))
+	if sum.Segments != 2 || sum.RowStoreRows != int64(36*12*8) {
+		t.Fatalf("half compaction: %+v", sum)
+	}
+	compareDumps(t, "half compacted", want, dumpAll(t, db))
+
+	// Late writes: rewrite one field of compacted points (the row store
+	// wins field by field), add new points to a compacted day, and a
+	// point in the row-store half.
+	late := []Point{
+		{Table: "cpu", Tags: map[string]string{"host": "h3"}, Fields: map[string]any{"usage": 1234.5}, Time: tiersDay0.Add(10 * time.Hour)},
+		{Table: "cpu", Tags: map[string]string{"host": "h0", "rack": "r1"}, Fields: map[string]any{"idle": int64(-7), "note": "late"}, Time: tiersDay0.Add(30 * time.Hour)},
+		{Table: "cpu", Tags: map[string]string{"host": "h9"}, Fields: map[string]any{"usage": 5.0}, Time: tiersDay0.Add(3*time.Hour + time.Second)},
+		{Table: "cpu", Tags: map[string]string{"host": "h1"}, Fields: map[string]any{"usage": 77.0}, Time: tiersDay0.Add(50 * time.Hour)},
+	}
+	for _, d := range []*DB{ref, db} {
+		if err := d.Write(ctx, late); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want = dumpAll(t, ref)
+	compareDumps(t, "late writes over segments", want, dumpAll(t, db))
+
+	// Everything, merging the late writes into the compacted days.
+	compactUntil(t, db, tiersDay0.Add(100*time.Hour))
+	compareDumps(t, "all compacted", want, dumpAll(t, db))
+	tn, _ := db.cat.Tenant(schema.DefaultTenant)
+	tbl, _ := db.cat.Table(tn.ID, schema.DefaultDatabase, "cpu")
+	segs, err := db.rows.Segments(tn.ID, tbl.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) != 3 {
+		t.Fatalf("want one segment per day after a full compaction, got %d", len(segs))
+	}
+	days, err := db.rows.PointDays(tn.ID, tbl.ID, 1<<62)
+	if err != nil || len(days) != 0 {
+		t.Fatalf("row store still has points in days %v (%v)", days, err)
+	}
+
+	// Restart: the manifest and segments come back.
+	dir := db.dir
+	db.Close()
+	db = openTiersDB(t, dir)
+	defer db.Close()
+	compareDumps(t, "after reopen", want, dumpAll(t, db))
+}
+
+// TestCompactionDuringQueries compacts while queries run: every query must
+// see each point exactly once.
+func TestCompactionDuringQueries(t *testing.T) {
+	ctx := context.Background()
+	db := openTiersDB(t, t.TempDir())
+	defer db.Close()
+	if err := db.Write(ctx, tiersPoints()); err != nil {
+		t.Fatal(err)
+	}
+	want := dumpQuery(t, db, tiersQueries[0])
+	done := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		defer close(done)
+		for h := 6; h <= 80; h += 6 {
+			if _, err := db.Compact(ctx, CompactRequest{Cutoff: tiersDay0.Add(time.Duration(h) * time.Hour)}); err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		if got := dumpQuery(t, db, tiersQueries[0]); got != want {
+			t.Fatalf("during compaction:\nwant %s\ngot  %s", want, got)
+		}
+	}
+	select {
+	case err := <-errc:
+		t.Fatal(err)
+	default:
+	}
+	_ = storage.DayString
+}
