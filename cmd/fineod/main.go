@@ -2,6 +2,7 @@
 //
 //	fineod serve     run the server (HTTP line protocol ingest, /metrics)
 //	fineod sql       run SQL against a server and print the result
+//	fineod compact   move history into Parquet segments now
 //	fineod version   print the version
 package main
 
@@ -26,6 +27,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newVersionCmd(), newSQLCmd())
+	root.AddCommand(newServeCmd(), newVersionCmd(), newSQLCmd(), newCompactCmd())
 	return root
 }

@@ -35,6 +35,44 @@ type serveConfig struct {
 	maxBodyBytes int64
 	checkpoint   time.Duration
 	walSegment   int64
+	compact      compactConfig
+}
+
+// compactConfig is the columnar tier's part of the server configuration.
+type compactConfig struct {
+	hotWindow    time.Duration
+	interval     time.Duration
+	concurrency  int
+	targetBytes  int64
+	retention    time.Duration
+	rowGroupRows int
+}
+
+func (c compactConfig) options(o *engine.Options) {
+	o.HotWindow = c.hotWindow
+	o.CompactionInterval = c.interval
+	o.CompactionConcurrency = c.concurrency
+	o.SegmentTargetBytes = c.targetBytes
+	o.RetentionDefault = c.retention
+	o.RowGroupRows = c.rowGroupRows
+	// For crash tests only: kill the process at a compaction step.
+	if step := os.Getenv("FINEOD_TEST_CRASH_AT_COMPACTION_STEP"); step != "" {
+		o.CompactionHook = func(s string) {
+			if s == step {
+				_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				select {}
+			}
+		}
+	}
+}
+
+func addCompactFlags(f *pflag.FlagSet, c *compactConfig) {
+	f.DurationVar(&c.hotWindow, "hot-window", 15*time.Minute, "how long points stay in the row store before compaction moves them into Parquet segments")
+	f.DurationVar(&c.interval, "compaction-interval", time.Minute, "how often background compaction looks for work (negative: never; fineod compact still works)")
+	f.IntVar(&c.concurrency, "compaction-concurrency", 1, "partitions compacted at once")
+	f.Int64Var(&c.targetBytes, "segment-target-bytes", 256<<20, "segments smaller than this are merged into larger ones")
+	f.DurationVar(&c.retention, "retention", 0, "default TTL of tables that set none (0: keep forever); whole expired days are dropped")
+	f.IntVar(&c.rowGroupRows, "row-group-rows", 0, "rows per Parquet row group (0: the default, 131072)")
 }
 
 func newServeCmd() *cobra.Command {
@@ -64,6 +102,7 @@ A flag given on the command line wins over the environment.`,
 	f.Int64Var(&c.maxBodyBytes, "max-body-bytes", ingest.DefaultMaxBodyBytes, "largest accepted write request body, after decompression")
 	f.DurationVar(&c.checkpoint, "checkpoint-interval", 30*time.Second, "how often the row store is flushed and old log segments released")
 	f.Int64Var(&c.walSegment, "wal-segment-size", 64<<20, "size at which log segment files rotate")
+	addCompactFlags(f, &c.compact)
 	return cmd
 }
 
@@ -135,12 +174,14 @@ func serve(ctx context.Context, c serveConfig) error {
 	defer stop()
 
 	reg := metrics.NewRegistry()
-	db, err := engine.Open(c.dataDir, &engine.Options{
+	opts := &engine.Options{
 		Logger:             log.With("component", "engine"),
 		Metrics:            reg,
 		CheckpointInterval: c.checkpoint,
 		WALSegmentSize:     c.walSegment,
-	})
+	}
+	c.compact.options(opts)
+	db, err := engine.Open(c.dataDir, opts)
 	if err != nil {
 		return err
 	}
@@ -159,6 +200,7 @@ func serve(ctx context.Context, c serveConfig) error {
 		Version:      fineodVersion(),
 	}).Register(mux)
 	httpsql.NewHandler(sqlEng, httpsql.Config{Logger: log.With("component", "http-sql")}).Register(mux)
+	mux.Handle("POST /api/v1/compact", compactHandler(db))
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		_ = reg.WriteText(w)
