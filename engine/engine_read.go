@@ -27,7 +27,8 @@ type Row struct {
 	Fields map[string]any // by raw field name: float64, int64, uint64, string or bool
 }
 
-// ScanFunc receives rows in (series, time) order; returning an error stops the scan.
+// ScanFunc receives rows; the rows of one series come in time order (series
+// may interleave). Returning an error stops the scan.
 type ScanFunc func(Row) error
 
 // Scan reads the points of a table of the default tenant. It is the
@@ -74,27 +75,70 @@ func (db *DB) ScanTenant(ctx context.Context, tenant string, req ScanRequest, fn
 	if len(ids) == 0 {
 		return nil
 	}
-	n := 0
-	return db.rows.Scan(ten.ID, tbl.ID, ids, minT, maxT, func(series uint64, t int64, fields []storage.FieldValue) error {
-		if n++; n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+	var series []storage.SeriesInfo
+	for _, s := range all {
+		if _, ok := tags[s.ID]; ok {
+			series = append(series, s)
 		}
-		r := Row{Time: time.Unix(0, t).UTC(), Tags: map[string]string{}, Fields: make(map[string]any, len(fields))}
-		st := tags[series]
-		for i := 0; i+1 < len(st); i += 2 {
-			r.Tags[st[i]] = st[i+1]
+	}
+	x, err := db.openTiers(ten.ID, tbl.ID, minT, maxT)
+	if err != nil {
+		return err
+	}
+	defer x.close()
+	sink := &rowSink{ctx: ctx, tbl: tbl, tags: tags, fn: fn}
+	for _, task := range x.pieces(series, minT, maxT, func(lo, hi int64) storage.SegmentQuery {
+		return storage.SegmentQuery{MinTime: lo, MaxTime: hi}
+	}, tbl.Name) {
+		if err := task(sink); err != nil {
+			return err
 		}
-		for _, f := range fields {
-			pf, ok := tbl.FieldByID(f.ID)
-			if !ok {
-				continue
-			}
-			r.Fields[pf.Name] = f.Value()
+	}
+	return nil
+}
+
+// rowSink turns scanned points into Rows (a pointSink).
+type rowSink struct {
+	ctx  context.Context
+	tbl  *schema.Table
+	tags map[uint64][]string
+	fn   ScanFunc
+	n    int
+	fv   []storage.FieldValue
+}
+
+func (s *rowSink) tick() error {
+	if s.n++; s.n%1024 == 0 {
+		return s.ctx.Err()
+	}
+	return nil
+}
+
+func (s *rowSink) row(sid uint64, t int64, val []byte) error {
+	var err error
+	if s.fv, err = storage.DecodeValue(val, s.fv[:0]); err != nil {
+		return fmt.Errorf("engine: table %q series %d time %d: %w", s.tbl.Name, sid, t, err)
+	}
+	return s.rowFields(sid, t, s.fv)
+}
+
+func (s *rowSink) rowFields(sid uint64, t int64, fields []storage.FieldValue) error {
+	if err := s.tick(); err != nil {
+		return err
+	}
+	r := Row{Time: time.Unix(0, t).UTC(), Tags: map[string]string{}, Fields: make(map[string]any, len(fields))}
+	st := s.tags[sid]
+	for i := 0; i+1 < len(st); i += 2 {
+		r.Tags[st[i]] = st[i+1]
+	}
+	for _, f := range fields {
+		pf, ok := s.tbl.FieldByID(f.ID)
+		if !ok {
+			continue
 		}
-		return fn(r)
-	})
+		r.Fields[pf.Name] = f.Value()
+	}
+	return s.fn(r)
 }
 
 func matchTags(series []string, want map[string]string) bool {

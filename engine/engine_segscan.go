@@ -105,8 +105,27 @@ func (l *scanLayout) segmentQuery(lo, hi int64) storage.SegmentQuery {
 	return q
 }
 
+// pointSink receives the points of a scan piece: row-store points as
+// encoded values, segment and merged points as decoded fields. tick counts
+// a point that is skipped (for cancellation checks).
+type pointSink interface {
+	row(sid uint64, t int64, val []byte) error
+	rowFields(sid uint64, t int64, fields []storage.FieldValue) error
+	tick() error
+}
+
+// pieceQuery is the segment query of a piece of the range.
+type pieceQuery func(lo, hi int64) storage.SegmentQuery
+
 // tasks cuts [lo, hi] into row-store ranges and segment days.
 func (x *tiers) tasks(l *scanLayout, series []storage.SeriesInfo, lo, hi int64) []scanTask {
+	return x.pieces(series, lo, hi, l.segmentQuery, l.spec.Table)
+}
+
+// pieces cuts [lo, hi] into row-store ranges and segment days; q gives
+// the segment query of a day's part of the range, table names the table
+// in errors.
+func (x *tiers) pieces(series []storage.SeriesInfo, lo, hi int64, q pieceQuery, table string) []scanTask {
 	ids := make([]uint64, len(series))
 	for i, s := range series {
 		ids[i] = s.ID
@@ -121,7 +140,7 @@ func (x *tiers) tasks(l *scanLayout, series []storage.SeriesInfo, lo, hi int64) 
 			parts = [][]uint64{ids[:len(ids)/2], ids[len(ids)/2:]}
 		}
 		for _, p := range parts {
-			tasks = append(tasks, func(w *scanWorker) error {
+			tasks = append(tasks, func(w pointSink) error {
 				return x.view.ScanRaw(x.tenant, x.table, p, a, b, w.row)
 			})
 		}
@@ -144,7 +163,7 @@ func (x *tiers) tasks(l *scanLayout, series []storage.SeriesInfo, lo, hi int64) 
 			if order == nil {
 				order = newSeriesOrder(series)
 			}
-			tasks = append(tasks, x.dayTask(l, order, x.segs[i:j], a, b))
+			tasks = append(tasks, x.dayTask(q, table, order, x.segs[i:j], a, b))
 			if b == math.MaxInt64 {
 				done = true
 			} else {
@@ -161,9 +180,9 @@ func (x *tiers) tasks(l *scanLayout, series []storage.SeriesInfo, lo, hi int64) 
 
 // dayTask reads one partition day: its segments merged with the row
 // store's points in [lo, hi] of the same day.
-func (x *tiers) dayTask(l *scanLayout, order *seriesOrder, segs []*segEntry, lo, hi int64) scanTask {
-	return func(w *scanWorker) error {
-		q := l.segmentQuery(lo, hi)
+func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []*segEntry, lo, hi int64) scanTask {
+	return func(w pointSink) error {
+		q := pq(lo, hi)
 		m := &segMerge{}
 		for _, e := range segs {
 			rows := e.seg.Rows(q)
@@ -205,7 +224,7 @@ func (x *tiers) dayTask(l *scanLayout, order *seriesOrder, segs []*segEntry, lo,
 					// The same point in both tiers: the row store wins.
 					var err error
 					if fv, err = storage.DecodeValue(val, fv[:0]); err != nil {
-						return fmt.Errorf("engine: table %q series %d time %d: %w", l.spec.Table, sid, t, err)
+						return fmt.Errorf("engine: table %q series %d time %d: %w", table, sid, t, err)
 					}
 					merged = storage.MergeFields(append(merged[:0], m.fields()...), fv)
 					if err := w.rowFields(sid, t, merged); err != nil {

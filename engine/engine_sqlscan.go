@@ -262,7 +262,7 @@ func (w *scanWorker) recordLast(sid uint64, t int64, fields []storage.FieldValue
 var errScanStopped = errors.New("engine: scan stopped")
 
 // scanTask is one part of a scan, run by one worker.
-type scanTask func(w *scanWorker) error
+type scanTask func(w pointSink) error
 
 // runTasks runs the tasks and calls fn on their batches, one at a time,
 // on the calling goroutine: on the calling goroutine alone for one task,

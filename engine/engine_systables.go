@@ -4,12 +4,41 @@ import (
 	"context"
 
 	"github.com/fineod/fineod/sql"
+	"github.com/fineod/fineod/storage"
 )
 
 // This file implements sql.SystemSource on the SQL catalog: the rows of a
-// tenant's fineo.errors and fineo.series tables.
+// tenant's fineo.errors, fineo.series and fineo.segments tables.
 
-var _ sql.SystemSource = (*sqlCatalog)(nil)
+var (
+	_ sql.SystemSource  = (*sqlCatalog)(nil)
+	_ sql.SegmentSource = (*sqlCatalog)(nil)
+)
+
+// Segments returns the tenant's live segments, by database, table,
+// partition and id.
+func (c *sqlCatalog) Segments(ctx context.Context, tenant string) ([]sql.SegmentRow, error) {
+	db := (*DB)(c)
+	if err := db.check(ctx); err != nil {
+		return nil, err
+	}
+	ten, ok := db.cat.Tenant(tenant)
+	if !ok {
+		return nil, nil
+	}
+	var out []sql.SegmentRow
+	for _, t := range db.cat.Tables(ten.ID, "") {
+		segs, err := db.rows.Segments(ten.ID, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range segs {
+			out = append(out, sql.SegmentRow{Database: t.Database, Table: t.Name, Partition: storage.DayString(m.Day),
+				File: m.Path, Rows: m.Rows, Bytes: m.Bytes, MinTime: m.MinTime, MaxTime: m.MaxTime, RowGroups: int64(m.RowGroups)})
+		}
+	}
+	return out, nil
+}
 
 // Errors returns the tenant's errors table in time order.
 func (c *sqlCatalog) Errors(ctx context.Context, tenant string) ([]sql.ErrorRow, error) {

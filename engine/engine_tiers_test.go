@@ -232,3 +232,18 @@ func TestCompactionDuringQueries(t *testing.T) {
 	}
 	_ = storage.DayString
 }
+
+func TestSegmentsSystemTable(t *testing.T) {
+	db := openTiersDB(t, t.TempDir())
+	defer db.Close()
+	if err := db.Write(context.Background(), tiersPoints()); err != nil {
+		t.Fatal(err)
+	}
+	compactUntil(t, db, tiersDay0.Add(36*time.Hour))
+	got := dumpQuery(t, db, `SELECT table_name, database, partition, rows, row_groups, min_time, max_time, file LIKE 'segments/tenant=default/database=fineo/table=cpu/date=' || partition || '/%.parquet', bytes > 1000 FROM fineo.segments ORDER BY partition`)
+	want := "cpu fineo 2024-01-01 2304 5 2024-01-01 00:00:00 +0000 UTC 2024-01-01 23:55:00 +0000 UTC true true\n" +
+		"cpu fineo 2024-01-02 1152 3 2024-01-02 00:00:00 +0000 UTC 2024-01-02 11:55:00 +0000 UTC true true\n(2 rows)\n"
+	if got != want {
+		t.Fatalf("fineo.segments:\n%s\nwant:\n%s", got, want)
+	}
+}

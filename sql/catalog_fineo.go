@@ -16,6 +16,23 @@ type SystemSource interface {
 	Series(ctx context.Context, tenant string) ([]SeriesRow, error)
 }
 
+// SegmentSource is implemented by a Catalog whose tables have a columnar
+// tier: it feeds fineo.segments.
+type SegmentSource interface {
+	// Segments returns a tenant's live segments, in every database.
+	Segments(ctx context.Context, tenant string) ([]SegmentRow, error)
+}
+
+// SegmentRow is one row of fineo.segments: one live Parquet segment.
+type SegmentRow struct {
+	Database, Table  string
+	Partition        string // YYYY-MM-DD
+	File             string // relative to the data directory
+	Rows, Bytes      int64
+	MinTime, MaxTime int64 // ns since the epoch
+	RowGroups        int64
+}
+
 // ErrorRow is one row of fineo.errors.
 type ErrorRow struct {
 	Time     int64 // ns since the epoch
@@ -43,6 +60,24 @@ func registerFineo() {
 	defSys("fineo", "errors", "v", `time:timestamptz stage:text kind:text database:text table_name:text
 		message:text raw:text`, fineoErrorsRows)
 	defSys("fineo", "series", "v", "table_name:text database:text series_id:int8 tags:text", fineoSeriesRows)
+	defSys("fineo", "segments", "v", `table_name:text database:text partition:text file:text rows:int8 bytes:int8
+		min_time:timestamptz max_time:timestamptz row_groups:int8`, fineoSegmentsRows)
+}
+
+func fineoSegmentsRows(cc *catCtx) ([][]any, error) {
+	src, ok := cc.ec.eng.cat.(SegmentSource)
+	if !ok {
+		return nil, nil
+	}
+	rows, err := src.Segments(cc.ec.ctx, cc.tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]any, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, []any{r.Table, r.Database, r.Partition, r.File, r.Rows, r.Bytes, r.MinTime, r.MaxTime, r.RowGroups})
+	}
+	return out, nil
 }
 
 func fineoErrorsRows(cc *catCtx) ([][]any, error) {

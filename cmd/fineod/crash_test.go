@@ -126,6 +126,12 @@ func writer(ctx context.Context, url string, w int, next *int, mu *sync.Mutex, a
 // acknowledged point is there with its exact values.
 func verify(t *testing.T, dir string, acked []ack) (repairs int) {
 	t.Helper()
+	return verifyWith(t, dir, acked, func(ts time.Time) int { return int(ts.UnixNano() / 1e6) })
+}
+
+// verifyWith is verify for points whose number n is nOf(time).
+func verifyWith(t *testing.T, dir string, acked []ack, nOf func(time.Time) int) (repairs int) {
+	t.Helper()
 	db, err := engine.Open(dir, &engine.Options{CheckpointInterval: -1})
 	if err != nil {
 		t.Fatalf("open after crash: %v", err)
@@ -142,7 +148,7 @@ func verify(t *testing.T, dir string, acked []ack) (repairs int) {
 	err = db.Scan(context.Background(), engine.ScanRequest{Database: "crash", Table: "crash"}, func(r engine.Row) error {
 		var w int
 		fmt.Sscanf(r.Tags["w"], "w%d", &w)
-		n := int(r.Time.UnixNano() / 1e6)
+		n := nOf(r.Time)
 		if r.Fields["v"] != int64(n*w) || r.Fields["f"] != float64(n)+0.5 || r.Fields["s"] != fmt.Sprintf("p%d", n) {
 			return fmt.Errorf("point w%d/%d has wrong values %v", w, n, r.Fields)
 		}
