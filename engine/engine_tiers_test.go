@@ -247,3 +247,25 @@ func TestSegmentsSystemTable(t *testing.T) {
 		t.Fatalf("fineo.segments:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+func TestExplainShowsSegmentPruning(t *testing.T) {
+	db := openTiersDB(t, t.TempDir())
+	defer db.Close()
+	if err := db.Write(context.Background(), tiersPoints()); err != nil {
+		t.Fatal(err)
+	}
+	compactUntil(t, db, tiersDay0.Add(100*time.Hour))
+	for _, c := range []struct{ q, want string }{
+		{`EXPLAIN SELECT count(*) FROM cpu`, "segments: 3 of 3 scanned (0 pruned by time range)"},
+		{`EXPLAIN SELECT count(*) FROM cpu WHERE time >= '2024-01-02 00:00:00+00' AND time < '2024-01-02 01:00:00+00'`, "segments: 1 of 3 scanned (2 pruned by time range)"},
+		// Rows are sorted by tags: host h3's rows sit in two of the day's
+		// five row groups.
+		{`EXPLAIN SELECT count(*) FROM cpu WHERE host = 'h3' AND time < '2024-01-02 00:00:00+00'`, "row groups: 2 of 5 scanned (3 pruned by time, tag statistics and dictionaries)"},
+		{`EXPLAIN SELECT count(*) FROM cpu WHERE host = 'h3'`, "row store: 1 series"},
+	} {
+		got := dumpQuery(t, db, c.q)
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%s:\n%s\nwant a line %q", c.q, got, c.want)
+		}
+	}
+}

@@ -123,6 +123,13 @@ type Scanner interface {
 	Scan(ctx context.Context, spec ScanSpec, fn func(*Batch) error) error
 }
 
+// ScanExplainer is implemented by a Scanner that can say, for EXPLAIN,
+// how it would read a scan: which storage it reads and what it prunes.
+// Each returned string is one line of the plan under the scan.
+type ScanExplainer interface {
+	ExplainScan(ctx context.Context, spec ScanSpec) ([]string, error)
+}
+
 // Writer is how INSERT and COPY FROM write: the same path as HTTP ingest.
 type Writer interface {
 	WriteBatch(ctx context.Context, tenant string, b *schema.Builder) error

@@ -25,8 +25,14 @@ type plan interface {
 	explain(x *explainer, depth int)
 }
 
-// explainer collects EXPLAIN output lines.
-type explainer struct{ lines []string }
+// explainer collects EXPLAIN output lines. While a statement runs, ec is
+// set and plans may add what only execution knows; err is the first error
+// doing so.
+type explainer struct {
+	lines []string
+	ec    *execCtx
+	err   error
+}
 
 func (x *explainer) line(depth int, format string, args ...any) {
 	x.lines = append(x.lines, strings.Repeat("  ", depth)+fmt.Sprintf(format, args...))
@@ -212,6 +218,29 @@ func (p *scanPlan) explain(x *explainer, depth int) {
 	if p.lastPerSeries {
 		x.line(depth+1, "rows: last per series")
 	}
+	if se, ok := x.ec.scanExplainer(); ok && x.err == nil {
+		spec, ok, err := p.spec(x.ec)
+		if err == nil && ok {
+			var lines []string
+			lines, err = se.ExplainScan(x.ec.ctx, spec)
+			for _, l := range lines {
+				x.line(depth+1, "%s", l)
+			}
+		}
+		if err != nil {
+			x.err = asError(err)
+		}
+	}
+}
+
+// scanExplainer returns the engine's scanner as a ScanExplainer, if it is
+// one and the statement is running.
+func (ec *execCtx) scanExplainer() (ScanExplainer, bool) {
+	if ec == nil {
+		return nil, false
+	}
+	se, ok := ec.eng.scan.(ScanExplainer)
+	return se, ok
 }
 
 func tagPushString(t tagPush) string {

@@ -48,7 +48,10 @@ type prepared struct {
 	tx    string   // BEGIN, COMMIT, ROLLBACK
 
 	explain []string
-	insert  *insertPlan
+	// explainRun, for EXPLAIN, renders the plan again when the statement
+	// runs, with what only execution knows (parameters, segments).
+	explainRun func(x *explainer)
+	insert     *insertPlan
 	cursor  *cursorStmt // DECLARE, FETCH/MOVE, CLOSE
 	ddl     *ddlStmt    // CREATE TABLE, DROP TABLE
 }
@@ -101,17 +104,21 @@ func (s *Session) build(n *pg.Node, query string, paramTypes []Type) (*prepared,
 		if err != nil {
 			return nil, err
 		}
-		x := &explainer{}
+		var render func(x *explainer)
 		switch inner.kind {
 		case kindQuery:
-			inner.plan.explain(x, 0)
+			render = func(x *explainer) { inner.plan.explain(x, 0) }
 		case kindInsert:
-			x.line(0, "Insert on %s", inner.insert.table.Name)
-			inner.insert.src.explain(x, 1)
+			render = func(x *explainer) {
+				x.line(0, "Insert on %s", inner.insert.table.Name)
+				inner.insert.src.explain(x, 1)
+			}
 		default:
 			return nil, errorf(CodeFeatureNotSupported, "EXPLAIN of this statement is not supported")
 		}
-		return &prepared{kind: kindExplain, explain: x.lines, params: inner.params,
+		x := &explainer{}
+		render(x)
+		return &prepared{kind: kindExplain, explain: x.lines, explainRun: render, params: inner.params,
 			cols: []ResultColumn{{Name: "QUERY PLAN", Type: TypeText}}}, nil
 	case n.GetVariableSetStmt() != nil:
 		return buildSet(n.GetVariableSetStmt())
@@ -331,8 +338,17 @@ func (st *Stmt) execute(ctx context.Context, params []any) (*Result, error) {
 		}
 		res.tag = "SELECT " + strconv.Itoa(res.rows)
 	case kindExplain:
-		res.batches = []*Batch{{Len: len(p.explain), Cols: []Vector{{Type: TypeText, Str: p.explain}}}}
-		res.rows = len(p.explain)
+		lines := p.explain
+		if p.explainRun != nil {
+			x := &explainer{ec: ec}
+			p.explainRun(x)
+			if x.err != nil {
+				return nil, x.err
+			}
+			lines = x.lines
+		}
+		res.batches = []*Batch{{Len: len(lines), Cols: []Vector{{Type: TypeText, Str: lines}}}}
+		res.rows = len(lines)
 		res.tag = "EXPLAIN"
 	case kindSet:
 		if err := s.Set(p.name, strings.Join(p.value, ", ")); err != nil {
