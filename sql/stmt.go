@@ -52,8 +52,8 @@ type prepared struct {
 	// runs, with what only execution knows (parameters, segments).
 	explainRun func(x *explainer)
 	insert     *insertPlan
-	cursor  *cursorStmt // DECLARE, FETCH/MOVE, CLOSE
-	ddl     *ddlStmt    // CREATE TABLE, DROP TABLE
+	cursor     *cursorStmt // DECLARE, FETCH/MOVE, CLOSE
+	ddl        *ddlStmt    // CREATE TABLE, DROP TABLE
 }
 
 // Stmt is a prepared statement of a session. It is not safe for
