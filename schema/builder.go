@@ -259,7 +259,9 @@ func (c *colBuf) replaceLast(f *fieldVal) {
 }
 
 // Missing returns the schema changes needed before the batch can be
-// resolved against cat for the given tenant (nil if none).
+// resolved against cat for the given tenant (nil if none). Tables are
+// resolved as Catalog.WriteTable does, and a field counts as present only
+// if it is unsealed (Table.WriteField).
 func (b *Builder) Missing(cat *Catalog, tenant string) []Ensure {
 	ten, ok := cat.Tenant(tenant)
 	if !ok || !contains(ten.Databases, b.Database) {
@@ -271,7 +273,7 @@ func (b *Builder) Missing(cat *Catalog, tenant string) []Ensure {
 	}
 	var out []Ensure
 	for _, tb := range b.order {
-		t, _ := cat.Table(ten.ID, b.Database, tb.name)
+		t, _ := cat.WriteTable(ten.ID, b.Database, tb.name)
 		if e := b.ensureFor(tenant, tb, t); e.Table != "" {
 			out = append(out, e)
 		}
@@ -299,7 +301,7 @@ func (b *Builder) ensureFor(tenant string, tb *tableBuf, t *Table) Ensure {
 				continue
 			}
 			if t != nil {
-				if _, ok := t.Field(c.name, c.typ); ok {
+				if _, ok := t.WriteField(c.name, c.typ); ok {
 					continue
 				}
 			}
@@ -322,7 +324,7 @@ func (b *Builder) Resolve(cat *Catalog, tenant string) (batch *Batch, ok bool) {
 	}
 	batch = &Batch{Tenant: ten.ID, Errors: b.errors}
 	for _, tb := range b.order {
-		t, found := cat.Table(ten.ID, b.Database, tb.name)
+		t, found := cat.WriteTable(ten.ID, b.Database, tb.name)
 		if !found {
 			return nil, false
 		}
@@ -335,7 +337,7 @@ func (b *Builder) Resolve(cat *Catalog, tenant string) (batch *Batch, ok bool) {
 			}
 			ser := Series{Tags: s.tags, Times: s.times, Fields: make([]Column, 0, len(s.cols))}
 			for _, c := range s.cols {
-				f, found := t.Field(c.name, c.typ)
+				f, found := t.WriteField(c.name, c.typ)
 				if !found {
 					return nil, false
 				}

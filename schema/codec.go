@@ -16,16 +16,18 @@ import (
 //	+------+---------+------------------------------+
 //
 // kind 1 = write batch (Batch), kind 2 = schema change (Ensure), kind 3 =
-// table drop (Drop).
+// table drop (Drop), kind 4 = logical schema change (Alter).
 // These constants and the Avro schemas are part of the on-disk format.
 const (
 	EntryBatch  byte = 1
 	EntrySchema byte = 2
 	EntryDrop   byte = 3
+	EntryAlter  byte = 4
 
 	batchVersion  byte = 1
 	schemaVersion byte = 1
 	dropVersion   byte = 1
+	alterVersion  byte = 1
 )
 
 // ErrUnknownEntry is returned for a payload of an unknown kind or version.
@@ -88,7 +90,30 @@ const dropSchemaJSON = `{
   {"name": "table", "type": "string"}
  ]}`
 
+const alterSchemaJSON = `{
+ "type": "record", "name": "Alter", "namespace": "fineo.v1",
+ "fields": [
+  {"name": "tenant", "type": "string"},
+  {"name": "database", "type": "string"},
+  {"name": "table", "type": "string"},
+  {"name": "user", "type": "string"},
+  {"name": "statement", "type": "string"},
+  {"name": "time", "type": "long"},
+  {"name": "ops", "type": {"type": "array", "items": {
+    "type": "record", "name": "AlterOp", "fields": [
+     {"name": "op", "type": "string"},
+     {"name": "column", "type": "string"},
+     {"name": "name", "type": "string"},
+     {"name": "type", "type": "int"},
+     {"name": "expr", "type": "string"},
+     {"name": "ref", "type": "string"},
+     {"name": "int", "type": "long"},
+     {"name": "enabled", "type": "boolean"}
+    ]}}}
+ ]}`
+
 var (
+	alterSchema  = avro.MustParse(alterSchemaJSON)
 	dropSchema   = avro.MustParse(dropSchemaJSON)
 	batchSchema  = avro.MustParse(batchSchemaJSON)
 	ensureSchema = avro.MustParse(ensureSchemaJSON)
@@ -128,7 +153,8 @@ func EntryKind(p []byte) (byte, error) {
 	switch {
 	case p[0] == EntryBatch && p[1] == batchVersion,
 		p[0] == EntrySchema && p[1] == schemaVersion,
-		p[0] == EntryDrop && p[1] == dropVersion:
+		p[0] == EntryDrop && p[1] == dropVersion,
+		p[0] == EntryAlter && p[1] == alterVersion:
 		return p[0], nil
 	}
 	return 0, fmt.Errorf("%w: kind %d version %d", ErrUnknownEntry, p[0], p[1])
@@ -192,6 +218,28 @@ func DecodeDrop(p []byte, d *Drop) error {
 	}
 	if err := decode(dropSchema, p[2:], d); err != nil {
 		return fmt.Errorf("schema: decode drop: %w", err)
+	}
+	return nil
+}
+
+// EncodeAlter returns the log entry payload of a logical schema change.
+func EncodeAlter(a *Alter) ([]byte, error) {
+	body, err := avroAPI.Marshal(alterSchema, a)
+	if err != nil {
+		return nil, fmt.Errorf("schema: encode alter: %w", err)
+	}
+	return append([]byte{EntryAlter, alterVersion}, body...), nil
+}
+
+// DecodeAlter decodes a logical schema change payload.
+func DecodeAlter(p []byte, a *Alter) error {
+	if k, err := EntryKind(p); err != nil {
+		return err
+	} else if k != EntryAlter {
+		return fmt.Errorf("%w: want alter, got kind %d", ErrUnknownEntry, k)
+	}
+	if err := decode(alterSchema, p[2:], a); err != nil {
+		return fmt.Errorf("schema: decode alter: %w", err)
 	}
 	return nil
 }
