@@ -65,6 +65,20 @@ func (a *applier) Apply(entries []cluster.Applied) []error {
 				continue
 			}
 			catChanged = catChanged || changed
+		case schema.EntryAlter:
+			var a schema.Alter
+			if err := schema.DecodeAlter(e.Data, &a); err != nil {
+				results[i] = db.applyFailed(ap, e, err)
+				continue
+			}
+			// A change the catalog refuses (unknown column, name taken)
+			// is the user's error, answered to the proposer; nothing
+			// changes and nothing is recorded.
+			if _, err := db.cat.ApplyAlter(&a, e.Index); err != nil {
+				results[i] = &AlterError{Err: err}
+				continue
+			}
+			catChanged = true
 		case schema.EntryDrop:
 			var d schema.Drop
 			if err := schema.DecodeDrop(e.Data, &d); err != nil {

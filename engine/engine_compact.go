@@ -414,4 +414,4 @@ func (db *DB) segmentTotals() (n int, bytes int64) {
 }
 
 // tableTTL is a table's retention in nanoseconds (0 = none set).
-func tableTTL(t *schema.Table) int64 { return 0 }
+func tableTTL(t *schema.Table) int64 { return t.TTL }

@@ -2,7 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/fineod/fineod/schema"
 )
@@ -53,6 +56,53 @@ func (db *DB) DropTable(ctx context.Context, tenant, database, table string) err
 	}
 	if err := db.propose(ctx, p); err != nil {
 		return fmt.Errorf("engine: drop table %q: %w", table, err)
+	}
+	db.m.schemaChanges.Inc()
+	return nil
+}
+
+// AlterError is a schema change the catalog refused: the message names
+// the problem (unknown column, name already taken, ...).
+type AlterError struct{ Err error }
+
+func (e *AlterError) Error() string { return e.Err.Error() }
+func (e *AlterError) Unwrap() error { return e.Err }
+
+// SQLState classifies the refusal for SQL clients.
+func (e *AlterError) SQLState() string {
+	msg := e.Err.Error()
+	switch {
+	case strings.Contains(msg, "does not exist"):
+		return "42703" // undefined_column (an unknown table is caught earlier)
+	case strings.Contains(msg, "already"):
+		return "42701" // duplicate_column
+	}
+	return "22023" // invalid_parameter_value
+}
+
+// AlterTable makes a schema change of a logical table through the log
+// (sql.SchemaAlterer) and returns once it is applied, or the catalog's
+// reason for refusing it.
+func (db *DB) AlterTable(ctx context.Context, a *schema.Alter) error {
+	if err := db.check(ctx); err != nil {
+		return err
+	}
+	if a.Database == "" {
+		a.Database = schema.DefaultDatabase
+	}
+	if a.Time == 0 {
+		a.Time = time.Now().UnixNano()
+	}
+	p, err := schema.EncodeAlter(a)
+	if err != nil {
+		return err
+	}
+	if err := db.propose(ctx, p); err != nil {
+		var ae *AlterError
+		if errors.As(err, &ae) {
+			return ae
+		}
+		return fmt.Errorf("engine: alter table %q: %w", a.Table, err)
 	}
 	db.m.schemaChanges.Inc()
 	return nil

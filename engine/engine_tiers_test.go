@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -267,5 +268,75 @@ func TestExplainShowsSegmentPruning(t *testing.T) {
 		if !strings.Contains(got, c.want) {
 			t.Errorf("%s:\n%s\nwant a line %q", c.q, got, c.want)
 		}
+	}
+}
+
+// TestRetentionDropsExpiredPartitions sets a table's TTL and checks that
+// exactly the partitions whose whole day is older than now minus the TTL
+// go, in both tiers, and that a refused schema change says why.
+func TestRetentionDropsExpiredPartitions(t *testing.T) {
+	ctx := context.Background()
+	db := openTiersDB(t, t.TempDir())
+	defer db.Close()
+	now := time.Now().UTC()
+	today := now.Truncate(24 * time.Hour)
+	var pts []Point
+	for d := 0; d < 7; d++ {
+		day := today.Add(-time.Duration(d) * 24 * time.Hour)
+		for h := 0; h < 24; h += 2 {
+			ts := day.Add(time.Duration(h) * time.Hour)
+			if ts.After(now) {
+				continue
+			}
+			pts = append(pts, Point{Table: "m", Tags: map[string]string{"s": "a"}, Fields: map[string]any{"v": float64(d)}, Time: ts})
+		}
+	}
+	pts = append(pts, Point{Table: "keep", Fields: map[string]any{"v": 1.0}, Time: today.Add(-6 * 24 * time.Hour)})
+	if err := db.Write(ctx, pts); err != nil {
+		t.Fatal(err)
+	}
+	// Days 5 and 6 ago into segments; the rest stays in the row store.
+	compactUntil(t, db, today.Add(-4*24*time.Hour))
+	err := db.AlterTable(ctx, &schema.Alter{Tenant: schema.DefaultTenant, Table: "m", Ops: []schema.AlterOp{{Op: schema.OpDropColumn, Column: "nope"}}})
+	var ae *AlterError
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "nope") || ae.SQLState() != "42703" {
+		t.Fatalf("refused change: %v", err)
+	}
+	ttl := 3*24*time.Hour + time.Hour
+	if err := db.AlterTable(ctx, &schema.Alter{Tenant: schema.DefaultTenant, Table: "m", User: "test",
+		Ops: []schema.AlterOp{{Op: schema.OpSetTTL, Int: int64(ttl)}}}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := db.Compact(ctx, CompactRequest{Cutoff: today.Add(-4 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Expired: days whose last instant is before now - ttl.
+	expiry := now.Add(-ttl)
+	want := 0
+	wantDropped := 0
+	for d := 0; d < 7; d++ {
+		day := today.Add(-time.Duration(d) * 24 * time.Hour)
+		if day.Add(24*time.Hour - 1).Before(expiry) {
+			wantDropped++
+			continue
+		}
+		for h := 0; h < 24; h += 2 {
+			if !day.Add(time.Duration(h) * time.Hour).After(now) {
+				want++
+			}
+		}
+	}
+	if sum.Dropped != wantDropped || wantDropped < 3 {
+		t.Fatalf("dropped %d partitions, want %d", sum.Dropped, wantDropped)
+	}
+	if got := dumpQuery(t, db, `SELECT count(*) FROM m`); got != fmt.Sprintf("%d\n(1 rows)\n", want) {
+		t.Fatalf("rows left: %s want %d", got, want)
+	}
+	if got := dumpQuery(t, db, `SELECT count(*) FROM fineo.segments WHERE table_name = 'm'`); got != "0\n(1 rows)\n" {
+		t.Fatalf("segments of m left: %s", got)
+	}
+	if got := dumpQuery(t, db, `SELECT count(*) FROM keep`); got != "1\n(1 rows)\n" {
+		t.Fatalf("a table without TTL lost rows: %s", got)
 	}
 }
