@@ -54,14 +54,28 @@ func loadDevOps(b *testing.B, db *DB, hosts int, d time.Duration) int {
 }
 
 // BenchmarkDevOpsQueries runs TSBS-style queries over 100 hosts x 12 h
-// (432,000 rows) in the row store, through SQL.
+// (432,000 rows) through SQL, with every row in the row store and with
+// every row in segments.
 func BenchmarkDevOpsQueries(b *testing.B) {
-	db, err := Open(b.TempDir(), &Options{CheckpointInterval: -1})
-	if err != nil {
-		b.Fatal(err)
+	for _, tier := range []string{"rowstore", "segments"} {
+		b.Run(tier, func(b *testing.B) {
+			db, err := Open(b.TempDir(), &Options{CheckpointInterval: -1, CompactionInterval: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			rows := loadDevOps(b, db, 100, 12*time.Hour)
+			if tier == "segments" {
+				if _, err := db.Compact(context.Background(), CompactRequest{Cutoff: time.Now()}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			benchDevOps(b, db, rows)
+		})
 	}
-	defer db.Close()
-	rows := loadDevOps(b, db, 100, 12*time.Hour)
+}
+
+func benchDevOps(b *testing.B, db *DB, rows int) {
 	for _, q := range []struct{ name, sql string }{
 		{"double-groupby-1", "SELECT date_trunc('hour', time) AS hour, hostname, avg(usage_user) FROM cpu GROUP BY 1, 2"},
 		{"lastpoint", "SELECT DISTINCT ON (hostname) * FROM cpu ORDER BY hostname, time DESC"},

@@ -89,7 +89,7 @@ func (db *DB) ScanTenant(ctx context.Context, tenant string, req ScanRequest, fn
 	sink := &rowSink{ctx: ctx, tbl: tbl, tags: tags, fn: fn}
 	for _, task := range x.pieces(series, minT, maxT, func(lo, hi int64) storage.SegmentQuery {
 		return storage.SegmentQuery{MinTime: lo, MaxTime: hi}
-	}, tbl.Name) {
+	}, tbl.Name, false) {
 		if err := task(sink); err != nil {
 			return err
 		}

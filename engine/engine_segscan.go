@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 
 	"github.com/fineod/fineod/sql"
 	"github.com/fineod/fineod/storage"
@@ -119,13 +120,17 @@ type pieceQuery func(lo, hi int64) storage.SegmentQuery
 
 // tasks cuts [lo, hi] into row-store ranges and segment days.
 func (x *tiers) tasks(l *scanLayout, series []storage.SeriesInfo, lo, hi int64) []scanTask {
-	return x.pieces(series, lo, hi, l.segmentQuery, l.spec.Table)
+	return x.pieces(series, lo, hi, l.segmentQuery, l.spec.Table, false)
 }
 
 // pieces cuts [lo, hi] into row-store ranges and segment days; q gives
 // the segment query of a day's part of the range, table names the table
-// in errors.
-func (x *tiers) pieces(series []storage.SeriesInfo, lo, hi int64, q pieceQuery, table string) []scanTask {
+// in errors. A day with one segment is cut further, between its row
+// groups, so that both workers can read it. With last, each piece
+// returns at least the newest point of each series it holds, for a
+// keepLast sink (row-store ranges seek each series' last point; segments
+// return the last row of each run).
+func (x *tiers) pieces(series []storage.SeriesInfo, lo, hi int64, q pieceQuery, table string, last bool) []scanTask {
 	ids := make([]uint64, len(series))
 	for i, s := range series {
 		ids[i] = s.ID
@@ -141,6 +146,9 @@ func (x *tiers) pieces(series []storage.SeriesInfo, lo, hi int64, q pieceQuery, 
 		}
 		for _, p := range parts {
 			tasks = append(tasks, func(w pointSink) error {
+				if last {
+					return x.view.ScanLastRaw(x.tenant, x.table, p, a, b, w.row)
+				}
 				return x.view.ScanRaw(x.tenant, x.table, p, a, b, w.row)
 			})
 		}
@@ -163,7 +171,23 @@ func (x *tiers) pieces(series []storage.SeriesInfo, lo, hi int64, q pieceQuery, 
 			if order == nil {
 				order = newSeriesOrder(series)
 			}
-			tasks = append(tasks, x.dayTask(q, table, order, x.segs[i:j], a, b))
+			segs := x.segs[i:j]
+			if g := segs[0].seg.NumRowGroups(); len(segs) == 1 && g > 1 {
+				if _, _, ok := segs[0].seg.GroupStart(0); ok {
+					for k := 0; k < g; k++ {
+						var from, to bound
+						from.key, from.t, from.has = segs[0].seg.GroupStart(k)
+						if k == 0 {
+							from.has = false
+						}
+						to.key, to.t, to.has = segs[0].seg.GroupStart(k + 1)
+						tasks = append(tasks, x.dayTask(q, table, order, segs, a, b, k, k+1, from, to, last))
+					}
+					goto next
+				}
+			}
+			tasks = append(tasks, x.dayTask(q, table, order, segs, a, b, 0, 0, bound{}, bound{}, last))
+		next:
 			if b == math.MaxInt64 {
 				done = true
 			} else {
@@ -178,11 +202,40 @@ func (x *tiers) pieces(series []storage.SeriesInfo, lo, hi int64, q pieceQuery, 
 	return tasks
 }
 
+// bound is a (series, time) position in a day's segment order.
+type bound struct {
+	has bool
+	key string // tag string
+	t   int64
+}
+
+// before reports whether (key, t) comes before b.
+func (b bound) before(key string, t int64) bool {
+	return b.has && (key < b.key || key == b.key && t < b.t)
+}
+
 // dayTask reads one partition day: its segments merged with the row
-// store's points in [lo, hi] of the same day.
-func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []*segEntry, lo, hi int64) scanTask {
+// store's points in [lo, hi] of the same day. With endGroup > 0, only
+// row groups [group, endGroup) of its one segment, and the row-store
+// points between from and to (the first rows of those groups and of the
+// next one).
+func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []*segEntry, lo, hi int64, group, endGroup int, from, to bound, last bool) scanTask {
 	return func(w pointSink) error {
 		q := pq(lo, hi)
+		q.FirstGroup, q.EndGroup, q.LastPerSeries = group, endGroup, last
+		ids := order.ids
+		if from.has || to.has {
+			// The series in [from.key, to.key], by tag string.
+			i := 0
+			if from.has {
+				i = sort.Search(len(ids), func(k int) bool { return order.keyOf[ids[k]] >= from.key })
+			}
+			j := len(ids)
+			if to.has {
+				j = sort.Search(len(ids), func(k int) bool { return order.keyOf[ids[k]] > to.key })
+			}
+			ids = ids[i:max(i, j)]
+		}
 		m := &segMerge{}
 		for _, e := range segs {
 			rows := e.seg.Rows(q)
@@ -197,11 +250,32 @@ func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []
 		var lastKey string
 		var lastID uint64
 		var lastOK bool
+		// With field filters, a row of a single segment is checked on its
+		// filtered fields before the others are gathered.
+		var pre *scanWorker
+		if sw, ok := w.(*scanWorker); ok && sw.keepLast == nil && len(sw.l.filterIDs) > 0 && len(m.its) == 1 {
+			pre = sw
+		}
+		var pf []storage.FieldValue
 		emitSeg := func() error {
 			k := m.key()
 			if k != lastKey || lastKey == "" {
 				lastKey = k
 				lastID, lastOK = order.byKey[k]
+			}
+			if lastOK && pre != nil {
+				pf = pf[:0]
+				for _, id := range pre.l.filterIDs {
+					if f, ok := m.its[0].Field(id); ok {
+						pf = append(pf, f)
+					}
+				}
+				if !passFieldFilterValues(pf, pre.filters, pre.l.filterOf, pre.passed) {
+					if err := w.tick(); err != nil {
+						return err
+					}
+					return m.next()
+				}
 			}
 			if lastOK {
 				if err := w.rowFields(lastID, m.time(), m.fields()); err != nil {
@@ -213,8 +287,15 @@ func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []
 			return m.next()
 		}
 		var fv, merged []storage.FieldValue
-		err := x.view.ScanRaw(x.tenant, x.table, order.ids, lo, hi, func(sid uint64, t int64, val []byte) error {
+		scan := x.view.ScanRaw
+		if last {
+			scan = x.view.ScanLastRaw
+		}
+		err := scan(x.tenant, x.table, ids, lo, hi, func(sid uint64, t int64, val []byte) error {
 			key := order.keyOf[sid]
+			if from.before(key, t) || (to.has && !to.before(key, t)) {
+				return nil // another piece's point
+			}
 			for m.valid() {
 				c := cmp.Or(cmp.Compare(m.key(), key), cmp.Compare(m.time(), t))
 				if c > 0 {
@@ -291,9 +372,9 @@ func (m *segMerge) settle() {
 	if !m.ok1 {
 		return
 	}
-	m.cur = m.its[m.at[0]].Fields()
+	m.cur = nil
 	if len(m.at) > 1 {
-		m.merged = append(m.merged[:0], m.cur...)
+		m.merged = append(m.merged[:0], m.its[m.at[0]].Fields()...)
 		for _, i := range m.at[1:] {
 			m.merged = storage.MergeFields(m.merged, m.its[i].Fields())
 		}
@@ -304,7 +385,12 @@ func (m *segMerge) settle() {
 func (m *segMerge) valid() bool                  { return m.ok1 }
 func (m *segMerge) key() string                  { return m.its[m.at[0]].TagKey() }
 func (m *segMerge) time() int64                  { return m.its[m.at[0]].Time() }
-func (m *segMerge) fields() []storage.FieldValue { return m.cur }
+func (m *segMerge) fields() []storage.FieldValue {
+	if m.cur == nil {
+		return m.its[m.at[0]].Fields()
+	}
+	return m.cur
+}
 
 func (m *segMerge) next() error {
 	for _, i := range m.at {
@@ -358,7 +444,7 @@ func (x *tiers) scanLast(ctx context.Context, l *scanLayout, series []storage.Se
 		}
 	}
 	if len(rest) > 0 && len(x.segs) > 0 {
-		tasks := x.tasks(l, rest, spec.MinTime, spec.MaxTime)
+		tasks := x.pieces(rest, spec.MinTime, spec.MaxTime, l.segmentQuery, spec.Table, true)
 		// The pieces come oldest first and cover disjoint time ranges:
 		// going newest first, a series' first point found is its newest.
 		cw := l.newWorker(ctx)

@@ -182,13 +182,19 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 			filterOf[id] = append(filterOf[id], k)
 		}
 	}
+	var filterIDs []uint32
+	for id, ks := range filterOf {
+		if ks != nil {
+			filterIDs = append(filterIDs, uint32(id))
+		}
+	}
 	series, err := db.matchSeries(ten.ID, tbl.ID, spec.TagFilters)
 	if err != nil || len(series) == 0 {
 		return err
 	}
 	l := &scanLayout{
 		spec: spec, cols: cols, out: out, slot: slot, colIdx: colIdx,
-		fieldSlot: fieldSlot, filterOf: filterOf, filters: filters,
+		fieldSlot: fieldSlot, filterOf: filterOf, filters: filters, filterIDs: filterIDs,
 		tagsOf: make(map[uint64][]string, len(series)),
 	}
 	ids := make([]uint64, 0, len(series))

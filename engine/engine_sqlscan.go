@@ -30,6 +30,7 @@ type scanLayout struct {
 	colIdx    map[string]int
 	fieldSlot []int   // field id -> output slot (-1 = not requested)
 	filterOf  [][]int // field id -> indexes into filters
+	filterIDs []uint32 // field ids with filters
 	filters   []fieldFilter
 	tagsOf    map[uint64][]string
 	tagCols   []int // output slots of tags

@@ -59,6 +59,9 @@ import (
 //	fineod.segment.columns  JSON [{"name","kind":"time"|"tag"|"field","tag","field_id","type"}]
 //	fineod.segment.table    JSON {"tenant_id","table_id","database","name"}
 //	fineod.segment.day      YYYY-MM-DD (UTC)
+//	fineod.segment.groups   JSON [{"k": tag string, "t": time}], the first row of each
+//	                        row group (optional: a reader that lacks it or finds it
+//	                        inconsistent does not split the segment between row groups)
 //
 // A file without these keys, or with another version, is rejected by
 // OpenSegment. These constants are part of the on-disk format.
@@ -68,6 +71,7 @@ const (
 	metaSegmentColumns = "fineod.segment.columns"
 	metaSegmentTable   = "fineod.segment.table"
 	metaSegmentDay     = "fineod.segment.day"
+	metaSegmentGroups  = "fineod.segment.groups"
 
 	colKindTime  = "time"
 	colKindTag   = "tag"

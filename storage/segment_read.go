@@ -28,6 +28,8 @@ type Segment struct {
 	day       string
 	tagCols   []int          // tag columns, in file order (sorted by key)
 	fieldCols map[uint32]int // field id -> column
+
+	groupStarts []groupStart // nil if the file does not record them
 }
 
 // OpenSegment opens a segment file and reads its footer. It returns an
@@ -68,6 +70,12 @@ func (s *Segment) init() error {
 		return fmt.Errorf("%w: table: %v", ErrNotSegment, err)
 	}
 	s.day, _ = s.pf.Lookup(metaSegmentDay)
+	if gv, ok := s.pf.Lookup(metaSegmentGroups); ok {
+		var gs []groupStart
+		if json.Unmarshal([]byte(gv), &gs) == nil && len(gs) == len(s.pf.RowGroups()) {
+			s.groupStarts = gs
+		}
+	}
 	leaves := s.pf.Schema().Columns()
 	if len(leaves) != len(s.cols) {
 		return fmt.Errorf("%w: %d columns in the schema, %d in the metadata", ErrNotSegment, len(leaves), len(s.cols))
@@ -132,6 +140,22 @@ type SegmentQuery struct {
 	// column, an empty non-nil slice none. Ids the segment lacks are
 	// ignored.
 	Fields []uint32
+	// FirstGroup and EndGroup, if EndGroup > 0, read only row groups
+	// [FirstGroup, EndGroup) (see Segment.GroupStart).
+	FirstGroup, EndGroup int
+	// LastPerSeries returns only the newest matching row of each run of a
+	// series' rows within a row group (so every series' newest row is
+	// among the rows returned).
+	LastPerSeries bool
+}
+
+// GroupStart returns the series (tag string) and time of row group g's
+// first row; ok is false if the segment does not record it.
+func (s *Segment) GroupStart(g int) (key string, t int64, ok bool) {
+	if g < 0 || g >= len(s.groupStarts) {
+		return "", 0, false
+	}
+	return s.groupStarts[g].Key, s.groupStarts[g].Time, true
 }
 
 // AllTime is a query over every row and column of a segment.
@@ -171,6 +195,9 @@ func (s *Segment) Rows(q SegmentQuery) *SegmentRows {
 	groups := s.pf.RowGroups()
 	r.stats.RowGroups = len(groups)
 	for gi := range groups {
+		if q.EndGroup > 0 && (gi < q.FirstGroup || gi >= q.EndGroup) {
+			continue
+		}
 		keep, err := s.mayMatch(gi, &q, r.match)
 		if err != nil {
 			r.err = err
@@ -304,12 +331,40 @@ type colData struct {
 	i    []int64   // time, integer, unsigned
 	f    []float64 // float
 	b    []bool    // boolean
-	s    []string  // tags (interned per chunk)
+	idx  []int32   // tags: the value's position in dict (-1 = NULL)
+	dict []string  // tags: the chunk's distinct values
+	seen []bool    // tags: which dictionary entries dict holds yet
 	bs   [][]byte  // text fields
 }
 
 func (c *colData) reset() {
-	c.null, c.i, c.f, c.b, c.s, c.bs = c.null[:0], c.i[:0], c.f[:0], c.b[:0], c.s[:0], c.bs[:0]
+	c.null, c.i, c.f, c.b, c.idx, c.dict, c.seen, c.bs = c.null[:0], c.i[:0], c.f[:0], c.b[:0], c.idx[:0], c.dict[:0], c.seen[:0], c.bs[:0]
+}
+
+// tag returns row i's value of a tag column ("" if NULL).
+func (c *colData) tag(i int) string {
+	if x := c.idx[i]; x >= 0 {
+		return c.dict[x]
+	}
+	return ""
+}
+
+// grow makes room for n rows of the slices a column of kind k uses, so
+// loading a row group does not reallocate them.
+func (c *colData) grow(col *SegmentColumn, n int) {
+	c.null = slices.Grow(c.null, n)
+	switch {
+	case col.Kind == colKindTime || col.Type == schema.TypeInt || col.Type == schema.TypeUint:
+		c.i = slices.Grow(c.i, n)
+	case col.Kind == colKindTag:
+		c.idx = slices.Grow(c.idx, n)
+	case col.Type == schema.TypeFloat:
+		c.f = slices.Grow(c.f, n)
+	case col.Type == schema.TypeBool:
+		c.b = slices.Grow(c.b, n)
+	case col.Type == schema.TypeString:
+		c.bs = slices.Grow(c.bs, n)
+	}
 }
 
 // SegmentRows iterates over the rows of a segment that match a query.
@@ -333,6 +388,8 @@ type SegmentRows struct {
 	tagKey  string
 	tagsRow int // row whose tag values tags holds, -1 if none
 	fields  []FieldValue
+	// fieldsRow is the row fields holds, -1 if none.
+	fieldsRow int
 	buf     []parquet.Value
 }
 
@@ -354,7 +411,7 @@ func (r *SegmentRows) Next() bool {
 			}
 			r.row = 0
 		}
-		if r.matches(r.row) {
+		if r.matches(r.row) && !(r.q.LastPerSeries && r.row+1 < r.n && r.sameTags(r.row, r.row+1) && r.matches(r.row+1)) {
 			r.setRow(r.row)
 			r.stats.Rows++
 			return true
@@ -369,7 +426,7 @@ func (r *SegmentRows) matches(i int) bool {
 	}
 	for k, m := range r.q.Tags {
 		ci := r.match[k]
-		if ci < 0 || r.data[ci].null[i] || r.data[ci].s[i] != m.Value {
+		if ci < 0 || r.data[ci].null[i] || r.data[ci].tag(i) != m.Value {
 			return false
 		}
 	}
@@ -381,38 +438,50 @@ func (r *SegmentRows) setRow(i int) {
 		r.tags = r.tags[:0]
 		for _, ci := range r.s.tagCols {
 			if !r.data[ci].null[i] {
-				r.tags = append(r.tags, r.s.cols[ci].Tag, r.data[ci].s[i])
+				r.tags = append(r.tags, r.s.cols[ci].Tag, r.data[ci].tag(i))
 			}
 		}
 		r.tagKey = string(appendTagString(nil, r.tags))
 	}
 	r.tagsRow = i
-	r.fields = r.fields[:0]
-	for _, ci := range r.readCols[1+len(r.s.tagCols):] {
-		d := &r.data[ci]
-		if d.null[i] {
-			continue
-		}
-		c := &r.s.cols[ci]
-		f := FieldValue{ID: c.FieldID, Type: c.Type}
-		switch c.Type {
-		case schema.TypeFloat:
-			f.F = d.f[i]
-		case schema.TypeInt, schema.TypeUint:
-			f.I = d.i[i]
-		case schema.TypeBool:
-			f.B = d.b[i]
-		case schema.TypeString:
-			f.S = d.bs[i]
-		}
-		r.fields = append(r.fields, f)
+	r.fieldsRow = -1 // built by Fields when asked
+}
+
+// fieldAt returns row i's value of field column ci; ok is false if NULL.
+func (r *SegmentRows) fieldAt(ci, i int) (FieldValue, bool) {
+	d := &r.data[ci]
+	if d.null[i] {
+		return FieldValue{}, false
 	}
+	c := &r.s.cols[ci]
+	f := FieldValue{ID: c.FieldID, Type: c.Type}
+	switch c.Type {
+	case schema.TypeFloat:
+		f.F = d.f[i]
+	case schema.TypeInt, schema.TypeUint:
+		f.I = d.i[i]
+	case schema.TypeBool:
+		f.B = d.b[i]
+	case schema.TypeString:
+		f.S = d.bs[i]
+	}
+	return f, true
+}
+
+// Field returns the current row's value of one requested field; ok is
+// false if it is NULL or not read.
+func (r *SegmentRows) Field(id uint32) (FieldValue, bool) {
+	ci, ok := r.s.fieldCols[id]
+	if !ok || len(r.data[ci].null) != r.n {
+		return FieldValue{}, false
+	}
+	return r.fieldAt(ci, r.row)
 }
 
 func (r *SegmentRows) sameTags(a, b int) bool {
 	for _, ci := range r.s.tagCols {
 		d := &r.data[ci]
-		if d.null[a] != d.null[b] || d.s[a] != d.s[b] {
+		if d.idx[a] != d.idx[b] {
 			return false
 		}
 	}
@@ -431,6 +500,7 @@ func (r *SegmentRows) load(gi int) error {
 	for _, ci := range r.readCols {
 		d := &r.data[ci]
 		d.reset()
+		d.grow(&r.s.cols[ci], r.n)
 		if err := r.loadColumn(d, &r.s.cols[ci], chunks[ci]); err != nil {
 			return fmt.Errorf("storage: segment row group %d column %q: %w", gi, r.s.cols[ci].Name, err)
 		}
@@ -442,44 +512,142 @@ func (r *SegmentRows) load(gi int) error {
 }
 
 func (r *SegmentRows) loadColumn(d *colData, c *SegmentColumn, chunk parquet.ColumnChunk) error {
-	vr := parquet.NewColumnChunkValueReader(chunk)
-	defer vr.Close()
-	var intern map[string]string
-	if c.Kind == colKindTag {
-		intern = map[string]string{}
-	}
-	var arena []byte
+	pages := chunk.Pages()
+	defer pages.Close()
+	// Tag values are interned per chunk in d.dict: at their dictionary
+	// index when the page is dictionary-encoded (rows sorted by tags
+	// repeat them in runs), after the dictionary's entries otherwise
+	// (a writer falls back to plain pages only after dictionary ones).
+	var intern map[string]int32
 	for {
-		n, err := vr.ReadValues(r.buf)
-		for _, v := range r.buf[:n] {
+		p, err := pages.ReadPage()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = r.loadPage(d, c, p, &intern)
+		parquet.Release(p)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// loadPage appends one page's rows to d: typed slices straight from the
+// page's data where the layout allows, value by value otherwise.
+func (r *SegmentRows) loadPage(d *colData, c *SegmentColumn, p parquet.Page, intern *map[string]int32) error {
+	n := int(p.NumRows())
+	defs := p.DefinitionLevels() // nil: required column, or no nulls
+	present := func(i int) bool { return defs == nil || defs[i] != 0 }
+	data := p.Data()
+	switch {
+	case c.Kind == colKindTime:
+		d.i = append(d.i, data.Int64()...)
+		d.null = appendFalse(d.null, n)
+		return nil
+	case c.Kind == colKindTag:
+		dict := p.Dictionary()
+		if dict == nil {
+			break
+		}
+		idx := data.Int32()
+		if len(d.dict) < dict.Len() {
+			d.dict = append(d.dict, make([]string, dict.Len()-len(d.dict))...)
+			d.seen = append(d.seen, make([]bool, dict.Len()-len(d.seen))...)
+		}
+		if defs == nil {
+			// No NULL in the page: the indexes are the rows.
+			for _, x := range idx[:n] {
+				if !d.seen[x] {
+					d.dict[x] = string(dict.Index(x).ByteArray())
+					d.seen[x] = true
+				}
+			}
+			d.idx = append(d.idx, idx[:n]...)
+			d.null = appendFalse(d.null, n)
+			return nil
+		}
+		k := 0
+		for i := 0; i < n; i++ {
+			if !present(i) {
+				d.null = append(d.null, true)
+				d.idx = append(d.idx, -1)
+				continue
+			}
+			x := idx[k]
+			k++
+			if !d.seen[x] {
+				d.dict[x] = string(dict.Index(x).ByteArray())
+				d.seen[x] = true
+			}
+			d.null = append(d.null, false)
+			d.idx = append(d.idx, x)
+		}
+		return nil
+	case c.Type == schema.TypeFloat:
+		vals := data.Double()
+		k := 0
+		for i := 0; i < n; i++ {
+			if present(i) {
+				d.f = append(d.f, vals[k])
+				d.null = append(d.null, false)
+				k++
+			} else {
+				d.f = append(d.f, 0)
+				d.null = append(d.null, true)
+			}
+		}
+		return nil
+	case c.Type == schema.TypeInt || c.Type == schema.TypeUint:
+		vals := data.Int64()
+		k := 0
+		for i := 0; i < n; i++ {
+			if present(i) {
+				d.i = append(d.i, vals[k])
+				d.null = append(d.null, false)
+				k++
+			} else {
+				d.i = append(d.i, 0)
+				d.null = append(d.null, true)
+			}
+		}
+		return nil
+	}
+	// Booleans, text fields and tags without a dictionary: value by value.
+	if r.buf == nil {
+		r.buf = make([]parquet.Value, 4096)
+	}
+	vr := p.Values()
+	for {
+		m, err := vr.ReadValues(r.buf)
+		for _, v := range r.buf[:m] {
 			null := v.IsNull()
 			d.null = append(d.null, null)
 			switch {
-			case c.Kind == colKindTime:
-				d.i = append(d.i, v.Int64())
 			case c.Kind == colKindTag:
-				s := ""
+				x := int32(-1)
 				if !null {
 					b := v.ByteArray()
+					if *intern == nil {
+						*intern = map[string]int32{}
+					}
 					var ok bool
-					if s, ok = intern[string(b)]; !ok {
-						s = string(b)
-						intern[s] = s
+					if x, ok = (*intern)[string(b)]; !ok {
+						x = int32(len(d.dict))
+						d.dict = append(d.dict, string(b))
+						d.seen = append(d.seen, true)
+						(*intern)[string(b)] = x
 					}
 				}
-				d.s = append(d.s, s)
-			case c.Type == schema.TypeFloat:
-				d.f = append(d.f, v.Double())
-			case c.Type == schema.TypeInt || c.Type == schema.TypeUint:
-				d.i = append(d.i, v.Int64())
+				d.idx = append(d.idx, x)
 			case c.Type == schema.TypeBool:
 				d.b = append(d.b, v.Boolean())
 			case c.Type == schema.TypeString:
 				var b []byte
 				if !null {
-					start := len(arena)
-					arena = append(arena, v.ByteArray()...)
-					b = arena[start:len(arena):len(arena)]
+					b = append([]byte(nil), v.ByteArray()...)
 				}
 				d.bs = append(d.bs, b)
 			}
@@ -493,6 +661,13 @@ func (r *SegmentRows) loadColumn(d *colData, c *SegmentColumn, chunk parquet.Col
 	}
 }
 
+func appendFalse(b []bool, n int) []bool {
+	for range n {
+		b = append(b, false)
+	}
+	return b
+}
+
 // Tags returns the current row's series tags (key, value, ... sorted by key).
 func (r *SegmentRows) Tags() []string { return r.tags }
 
@@ -504,7 +679,18 @@ func (r *SegmentRows) TagKey() string { return r.tagKey }
 func (r *SegmentRows) Time() int64 { return r.data[0].i[r.row] }
 
 // Fields returns the current row's non-null requested fields, by field id.
-func (r *SegmentRows) Fields() []FieldValue { return r.fields }
+func (r *SegmentRows) Fields() []FieldValue {
+	if r.fieldsRow != r.row {
+		r.fields = r.fields[:0]
+		for _, ci := range r.readCols[1+len(r.s.tagCols):] {
+			if f, ok := r.fieldAt(ci, r.row); ok {
+				r.fields = append(r.fields, f)
+			}
+		}
+		r.fieldsRow = r.row
+	}
+	return r.fields
+}
 
 // Err returns the error that stopped the iteration, if any.
 func (r *SegmentRows) Err() error { return r.err }

@@ -91,6 +91,16 @@ type SegmentWriter struct {
 	stats    []ColumnStats
 	rows     int64
 	closed   bool
+
+	groupRows   int64
+	groupStarts []groupStart // the first row of each row group
+}
+
+// groupStart is the first row of a row group: its series and time. A
+// reader splits a segment between row groups with it (metaSegmentGroups).
+type groupStart struct {
+	Key  string `json:"k"` // tag string (TagString)
+	Time int64  `json:"t"`
 }
 
 const writeBatchRows = 1024
@@ -115,7 +125,7 @@ func NewSegmentWriter(w io.Writer, tbl *schema.Table, day int32, tagKeys []strin
 		return nil, err
 	}
 	tableMeta, _ := jsonString(segmentTable{TenantID: tbl.TenantID, TableID: tbl.ID, Database: tbl.Database, Name: tbl.Name})
-	sw := &SegmentWriter{cols: cols, tagCol: map[string]int{}, counter: &countingWriter{w: w}}
+	sw := &SegmentWriter{cols: cols, tagCol: map[string]int{}, counter: &countingWriter{w: w}, groupRows: int64(o.RowGroupRows)}
 	sw.stats = make([]ColumnStats, len(cols))
 	for i, c := range cols {
 		sw.stats[i].SegmentColumn = c
@@ -168,6 +178,9 @@ func (w *SegmentWriter) Add(tags []string, t int64, fields []FieldValue) error {
 	}
 	w.noteTime(t)
 	w.prevTime = t
+	if w.rows%w.groupRows == 0 {
+		w.groupStarts = append(w.groupStarts, groupStart{Key: string(w.prevKey), Time: t})
+	}
 
 	// Rows of the batch are reused once WriteRows has copied them.
 	if len(w.batch) < cap(w.batch) && len(w.batch[:len(w.batch)+1][len(w.batch)]) == len(w.cols) {
@@ -324,6 +337,11 @@ func (w *SegmentWriter) Close() (SegmentStats, error) {
 	if err := w.flushBatch(); err != nil {
 		return SegmentStats{}, err
 	}
+	gs, err := jsonString(w.groupStarts)
+	if err != nil {
+		return SegmentStats{}, err
+	}
+	w.pw.SetKeyValueMetadata(metaSegmentGroups, gs)
 	if err := w.pw.Close(); err != nil {
 		return SegmentStats{}, fmt.Errorf("storage: close segment: %w", err)
 	}

@@ -13,6 +13,11 @@
 # Durability: wal-fsync-delay = 0s (InfluxDB's default) -- each write is appended to
 # the shard WAL and fsynced before the HTTP 204, so acknowledged writes survive a
 # crash of the process or the machine. Concurrent writes share an fsync.
+#
+# INFLUXDB_SNAPSHOT_COLD (cache-snapshot-write-cold-duration, default 10m0s) and
+# INFLUXDB_FULL_COLD (compact-full-write-cold-duration, default 4h0m0s) set how long
+# after a shard's last write its cache is snapshotted to TSM (emptying the WAL) and
+# the shard is fully compacted; everything else is InfluxDB's default.
 set -euo pipefail
 
 PORT=${INFLUXDB_PORT:-18086}
@@ -21,6 +26,11 @@ DIR=${INFLUXDB_DIR:-${TMPDIR:-/tmp}/fineod-bench/influxdb}
 DB=${INFLUXDB_DB:-benchmark}
 INDEX=${INFLUXDB_INDEX:-inmem} # inmem (default) or tsi1
 INFLUXD=${INFLUXD:-influxd}
+# When the cache is written to a TSM file and the WAL released, and when a shard
+# is fully compacted, after its last write (InfluxDB's defaults: 10m0s and 4h0m0s;
+# bench/storage.sh lowers both so that a loaded shard reaches that state in seconds).
+SNAPSHOT_COLD=${INFLUXDB_SNAPSHOT_COLD:-10m0s}
+FULL_COLD=${INFLUXDB_FULL_COLD:-4h0m0s}
 URL="http://127.0.0.1:${PORT}"
 
 pid_alive() { [[ -f "$DIR/influxd.pid" ]] && kill -0 "$(cat "$DIR/influxd.pid")" 2>/dev/null; }
@@ -44,6 +54,8 @@ bind-address = "127.0.0.1:${RPC_PORT}"
   wal-fsync-delay = "0s"
   index-version = "${INDEX}"
   query-log-enabled = false
+  cache-snapshot-write-cold-duration = "${SNAPSHOT_COLD}"
+  compact-full-write-cold-duration = "${FULL_COLD}"
 
 [monitor]
   # The _internal database would add its own writes to the measurement.
