@@ -382,9 +382,9 @@ func (m *segMerge) settle() {
 	}
 }
 
-func (m *segMerge) valid() bool                  { return m.ok1 }
-func (m *segMerge) key() string                  { return m.its[m.at[0]].TagKey() }
-func (m *segMerge) time() int64                  { return m.its[m.at[0]].Time() }
+func (m *segMerge) valid() bool { return m.ok1 }
+func (m *segMerge) key() string { return m.its[m.at[0]].TagKey() }
+func (m *segMerge) time() int64 { return m.its[m.at[0]].Time() }
 func (m *segMerge) fields() []storage.FieldValue {
 	if m.cur == nil {
 		return m.its[m.at[0]].Fields()

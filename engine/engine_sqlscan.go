@@ -28,8 +28,8 @@ type scanLayout struct {
 	out       []int // output slot -> logical column
 	slot      []int // logical column -> output slot (-1 = not requested)
 	colIdx    map[string]int
-	fieldSlot []int   // field id -> output slot (-1 = not requested)
-	filterOf  [][]int // field id -> indexes into filters
+	fieldSlot []int    // field id -> output slot (-1 = not requested)
+	filterOf  [][]int  // field id -> indexes into filters
 	filterIDs []uint32 // field ids with filters
 	filters   []fieldFilter
 	tagsOf    map[uint64][]string

@@ -390,7 +390,7 @@ type SegmentRows struct {
 	fields  []FieldValue
 	// fieldsRow is the row fields holds, -1 if none.
 	fieldsRow int
-	buf     []parquet.Value
+	buf       []parquet.Value
 }
 
 // Next advances to the next matching row.
