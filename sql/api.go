@@ -154,3 +154,13 @@ type SchemaWriter interface {
 type TableDropper interface {
 	DropTable(ctx context.Context, tenant, database, table string) error
 }
+
+// SchemaAlterer is implemented by a Writer that can change a table's
+// logical schema: ALTER TABLE and the fineo.* schema functions (alter.go).
+// AlterTable proposes the change through the log and returns once it is
+// applied; its operations apply atomically. Its error text is shown to
+// the user; an error with a method SQLState() string chooses the SQLSTATE
+// (otherwise one is guessed from the text, see alterError).
+type SchemaAlterer interface {
+	AlterTable(ctx context.Context, a *schema.Alter) error
+}

@@ -979,6 +979,11 @@ func (b *binder) bindFunc(f *pg.FuncCall, sc *scope, blk *block) (expr, error) {
 	if f.Over != nil {
 		return b.bindWindow(name, f, sc, blk)
 	}
+	if len(names) == 2 && names[0] == "fineo" {
+		if _, ok := schemaFuncs[name]; ok {
+			return nil, errAt(CodeFeatureNotSupported, f.Location, "fineo.%s changes a table's schema: call it alone, as the only item of a SELECT without FROM", name)
+		}
+	}
 	if aggNames[name] {
 		return b.bindAgg(name, f, sc, blk)
 	}

@@ -6,7 +6,9 @@
 //
 // api.go is the contract with the two sides. Below: Catalog (tables and
 // columns), Scanner (column batches for a ScanSpec) and Writer (INSERT),
-// implemented by package engine. Above: Engine, Session, Stmt and Result,
+// implemented by package engine; a Writer may also implement SchemaWriter
+// (CREATE TABLE), TableDropper (DROP TABLE) and SchemaAlterer (ALTER TABLE,
+// fineo.* schema functions). Above: Engine, Session, Stmt and Result,
 // used by sql/pgwire, HTTP SQL and the Go API:
 //
 //	eng := sql.NewEngine(cat, scanner, writer, nil)
@@ -29,6 +31,10 @@
 //	cursor.go                         DECLARE / FETCH / MOVE / CLOSE cursors
 //	copy.go                           COPY TO STDOUT sources, COPY FROM STDIN sinks
 //	ddl.go                            CREATE TABLE (through SchemaWriter), DROP TABLE
+//	alter.go                          ALTER TABLE and the fineo.* schema functions
+//	                                  (through SchemaAlterer)
+//	conversion.go                     CompileConversion: late-binding conversions the
+//	                                  engine's scan evaluates; ParseType
 //	vec.go, types.go, errors.go       vectors, hash tables, types, SQLSTATEs
 //	catalog_pg.go, catalog_pgtables.go  virtual pg_catalog tables (computed per query)
 //	catalog_info.go, catalog_fineo.go   information_schema; fineo.errors / fineo.series
@@ -115,7 +121,10 @@
 //     SAVEPOINT (accepted; every statement applies on its own, there is no
 //     multi-statement atomicity or rollback), DISCARD ALL; DECLARE CURSOR,
 //     FETCH, MOVE, CLOSE (cursor.go); CREATE TABLE ... WITH (tags = '...')
-//     (ddl.go); COPY through Session.CopyIn / CopyOut (copy.go).
+//     (ddl.go); ALTER TABLE ... RENAME [COLUMN], ADD / DROP COLUMN, ALTER
+//     COLUMN ... TYPE ... USING, SET / RESET (ttl, strict), and SELECT
+//     fineo.add_alias(...) and the other schema functions (alter.go);
+//     COPY through Session.CopyIn / CopyOut (copy.go).
 //   - Pushdown: see pushdown.go.
 //   - Catalog for clients (enough for psql \dt, \d, \l, \dn, \dt+ and
 //     pgjdbc DatabaseMetaData): pg_catalog tables (pg_class, pg_attribute,

@@ -220,6 +220,10 @@ func mergeNulls(n int, vs ...*Vector) []bool {
 }
 
 func (e *binExpr) eval(ec *execCtx, b *Batch) (*Vector, error) {
+	if k, ok := e.r.(*constExpr); ok && !k.null && (e.mode == modeArithI && phys(k.typ) == physI64 && isIntType(k.typ) ||
+		e.mode == modeArithF && phys(k.typ) == physF64) {
+		return e.evalConst(ec, b, k)
+	}
 	l, err := e.l.eval(ec, b)
 	if err != nil {
 		return nil, err
@@ -297,6 +301,78 @@ func (e *binExpr) eval(ec *execCtx, b *Batch) (*Vector, error) {
 		return out, nil
 	}
 	return nil, errorf(CodeInternal, "bad operator mode")
+}
+
+// evalConst is l op k for a numeric constant k (v * 9, v + 32), without
+// spreading k into a vector.
+func (e *binExpr) evalConst(ec *execCtx, b *Batch, k *constExpr) (*Vector, error) {
+	l, err := e.l.eval(ec, b)
+	if err != nil {
+		return nil, err
+	}
+	n := b.Len
+	var out *Vector
+	if _, owned := e.l.(*binExpr); owned && phys(l.Type) == phys(e.typ) {
+		// an operator's result is its parent's alone: compute in place
+		// (v * 9 / 5 + 32 fills one vector)
+		out = l
+		out.Type = e.typ
+	} else {
+		out = newVec(e.typ, n)
+		out.Null = mergeNulls(n, l)
+	}
+	if e.mode == modeArithI {
+		return out, arithK(e.op, l.I64[:n], k.i, out.I64, out.Null, func(x, y int64) int64 { return x % y })
+	}
+	return out, arithK(e.op, l.F64[:n], k.f, out.F64, out.Null, math.Mod)
+}
+
+// arithK is arithI / arithF with a constant right operand.
+func arithK[T int64 | float64](op string, a []T, k T, o []T, null []bool, mod func(x, y T) T) error {
+	a = a[:len(o)]
+	switch op {
+	case "+":
+		for i := range o {
+			o[i] = a[i] + k
+		}
+	case "-":
+		for i := range o {
+			o[i] = a[i] - k
+		}
+	case "*":
+		for i := range o {
+			o[i] = a[i] * k
+		}
+	case "/", "%":
+		if k == 0 {
+			for i := range o {
+				if null == nil || !null[i] {
+					return errorf(CodeDivisionByZero, "division by zero")
+				}
+			}
+			return nil
+		}
+		if op == "/" {
+			for i := range o {
+				o[i] = a[i] / k
+			}
+		} else {
+			for i := range o {
+				o[i] = mod(a[i], k)
+			}
+		}
+	case "^":
+		for i := range o {
+			o[i] = T(math.Pow(float64(a[i]), float64(k)))
+		}
+	default:
+		var zero T
+		if _, isInt := any(zero).(int64); isInt {
+			return errorf(CodeUndefinedFunction, "operator does not exist: bigint %s bigint", op)
+		}
+		return errorf(CodeUndefinedFunction, "operator does not exist: double precision %s double precision", op)
+	}
+	return nil
 }
 
 func toText(ec *execCtx, v *Vector, n int) []string {

@@ -21,6 +21,8 @@ type memDB struct {
 	batchRows int
 	tables    map[string]*memTable // database + "\x00" + name
 	scans     []ScanSpec           // every spec received, for tests
+	alters    []schema.Alter       // every Alter received (alter_fixture_test.go)
+	dropped   map[string][]droppedColumn
 }
 
 type memTable struct {

@@ -25,6 +25,10 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 //
 //	batch <n>                        scanner batch size from here on
 //
+//	alters                           the schema changes the fixture
+//	----                             received since the last "alters"
+//	expected changes                 (AlterTable, alter_fixture_test.go)
+//
 //	query                            run one statement (lines up to ----)
 //	SELECT ...
 //	----
@@ -74,6 +78,26 @@ func runScript(t *testing.T, path string) {
 			db.batchRows = n
 			out.WriteString(line + "\n")
 			i++
+		case line == "alters":
+			// the Alters the fixture received since the last "alters"
+			k := i + 2
+			for k < len(lines) && lines[k] != "" {
+				k++
+			}
+			if i+1 >= len(lines) || lines[i+1] != "----" {
+				t.Fatalf("%s:%d: alters without ----", path, i+1)
+			}
+			want := strings.Join(lines[i+2:k], "\n")
+			got := db.takeAlters()
+			if got != want {
+				if *rewrite {
+					changed = true
+				} else {
+					t.Errorf("%s:%d: alters\n--- got:\n%s\n--- want:\n%s", path, i+1, got, want)
+				}
+			}
+			out.WriteString("alters\n----\n" + got + "\n")
+			i = k
 		case line == "query":
 			j := i + 1
 			for j < len(lines) && lines[j] != "----" {

@@ -31,7 +31,9 @@ const (
 	kindDeclare // cursor.go
 	kindFetch
 	kindClose
-	kindDDL // ddl.go
+	kindDDL        // ddl.go
+	kindAlter      // alter.go: ALTER TABLE
+	kindSchemaCall // alter.go: SELECT fineo.f(...)
 )
 
 // prepared is a planned statement. It holds no session state and may be
@@ -54,6 +56,8 @@ type prepared struct {
 	insert     *insertPlan
 	cursor     *cursorStmt // DECLARE, FETCH/MOVE, CLOSE
 	ddl        *ddlStmt    // CREATE TABLE, DROP TABLE
+	alter      *alterStmt  // ALTER TABLE
+	call       *schemaCall // SELECT fineo.f(...)
 }
 
 // Stmt is a prepared statement of a session. It is not safe for
@@ -83,6 +87,9 @@ func planColumns(p plan) []ResultColumn {
 func (s *Session) build(n *pg.Node, query string, paramTypes []Type) (*prepared, error) {
 	switch {
 	case n.GetSelectStmt() != nil:
+		if p, ok, err := s.buildSchemaCall(n.GetSelectStmt(), query, paramTypes); ok || err != nil {
+			return p, err
+		}
 		var p plan
 		b, err := s.bindTwice(query, paramTypes, func(b *binder) error {
 			var err error
@@ -180,6 +187,12 @@ func (s *Session) build(n *pg.Node, query string, paramTypes []Type) (*prepared,
 		return s.buildCreateTable(n.GetCreateStmt())
 	case n.GetDropStmt() != nil:
 		return s.buildDrop(n.GetDropStmt())
+	case n.GetAlterTableStmt() != nil:
+		return s.buildAlterTable(n.GetAlterTableStmt(), query)
+	case n.GetRenameStmt() != nil:
+		return s.buildRename(n.GetRenameStmt(), query)
+	case n.GetAlterObjectSchemaStmt() != nil:
+		return nil, errorf(CodeFeatureNotSupported, "ALTER %s ... SET SCHEMA is not supported", objectName(n.GetAlterObjectSchemaStmt().ObjectType))
 	case n.GetUpdateStmt() != nil, n.GetDeleteStmt() != nil:
 		return nil, errorf(CodeFeatureNotSupported, "UPDATE and DELETE are not supported")
 	}
@@ -395,6 +408,14 @@ func (st *Stmt) execute(ctx context.Context, params []any) (*Result, error) {
 		}
 	case kindDDL:
 		if err := p.ddl.run(ec); err != nil {
+			return nil, err
+		}
+	case kindAlter:
+		if err := p.alter.run(ec); err != nil {
+			return nil, err
+		}
+	case kindSchemaCall:
+		if err := p.call.run(ec, res); err != nil {
 			return nil, err
 		}
 	}
