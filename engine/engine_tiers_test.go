@@ -303,9 +303,13 @@ func TestRetentionDropsExpiredPartitions(t *testing.T) {
 		t.Fatalf("refused change: %v", err)
 	}
 	ttl := 3*24*time.Hour + time.Hour
-	if err := db.AlterTable(ctx, &schema.Alter{Tenant: schema.DefaultTenant, Table: "m", User: "test",
-		Ops: []schema.AlterOp{{Op: schema.OpSetTTL, Int: int64(ttl)}}}); err != nil {
-		t.Fatal(err)
+	if got := dumpQuery(t, db, `ALTER TABLE m SET (ttl = '73 hours')`); got != "(0 rows)\n" {
+		t.Fatalf("ALTER TABLE: %q", got)
+	}
+	if tn, _ := db.cat.Tenant(schema.DefaultTenant); true {
+		if m, _ := db.cat.Table(tn.ID, schema.DefaultDatabase, "m"); m.TTL != int64(ttl) {
+			t.Fatalf("TTL %v", time.Duration(m.TTL))
+		}
 	}
 	sum, err := db.Compact(ctx, CompactRequest{Cutoff: today.Add(-4 * 24 * time.Hour)})
 	if err != nil {
