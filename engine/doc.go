@@ -27,8 +27,9 @@
 // db.Query runs SQL on it. engine_systables.go serves fineo.errors and
 // fineo.series; engine_ddl.go logs CREATE and DROP TABLE.
 //
-// Files (filenames.go): <dir>/wal, <dir>/rows, <dir>/LOCK (an flock that
-// keeps a second process out).
+// Files (filenames.go): <dir>/wal, <dir>/rows, <dir>/segments, <dir>/LOCK
+// (an flock that keeps a second process out). Open removes what a crash
+// during compaction can leave under segments/ before anything compacts.
 //
 // DB is safe for concurrent use.
 package engine

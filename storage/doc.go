@@ -5,8 +5,10 @@
 // manifest of live segments in manifest.go and one compaction step in
 // compact.go). The segment format, Hive-style paths and the crash-safety
 // argument of compaction are described at the top of segment.go and
-// compact.go. The segment tier is not yet wired into the engine's
-// background jobs or SQL reads.
+// compact.go; readview.go gives readers a consistent view of both (a
+// Pebble snapshot), finds the days compaction has to move (PointDays) and
+// drops expired partitions (DropPartition). The engine decides what to
+// compact and when, and merges the tiers on read.
 //
 // Keys (keys.go) keep one series' points adjacent and in time order:
 // 0x01 | tenant | table | series id | time (big-endian, sign-flipped). A
