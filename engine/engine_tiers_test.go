@@ -344,3 +344,44 @@ func TestRetentionDropsExpiredPartitions(t *testing.T) {
 		t.Fatalf("a table without TTL lost rows: %s", got)
 	}
 }
+
+// TestSmallSegmentsAreMerged compacts an open day hour by hour: each pass
+// adds a small segment until MaxSegmentsPerPartition, which merges them;
+// once the day is closed it ends as one segment.
+func TestSmallSegmentsAreMerged(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(t.TempDir(), &Options{CompactionInterval: -1, MaxSegmentsPerPartition: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Write(ctx, tiersPoints()); err != nil {
+		t.Fatal(err)
+	}
+	want := dumpAll(t, db)
+	tn, _ := db.cat.Tenant(schema.DefaultTenant)
+	tbl, _ := db.cat.Table(tn.ID, schema.DefaultDatabase, "cpu")
+	day0 := func() int {
+		segs, err := db.rows.PartitionSegments(tn.ID, tbl.ID, storage.DayOf(tiersDay0.UnixNano()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(segs)
+	}
+	var counts []int
+	for h := 1; h <= 6; h++ {
+		compactUntil(t, db, tiersDay0.Add(time.Duration(h)*time.Hour))
+		counts = append(counts, day0())
+	}
+	// Passes 1-3 add segments; pass 4 finds 3 (< 4) and adds a fourth;
+	// pass 5 finds 4 and merges them with its points into one.
+	if fmt.Sprint(counts) != "[1 2 3 4 1 2]" {
+		t.Fatalf("segments of day 0 after each pass: %v", counts)
+	}
+	compareDumps(t, "small segments", want, dumpAll(t, db))
+	compactUntil(t, db, tiersDay0.Add(30*time.Hour))
+	if n := day0(); n != 1 {
+		t.Fatalf("a closed day has %d segments", n)
+	}
+	compareDumps(t, "closed day merged", want, dumpAll(t, db))
+}
