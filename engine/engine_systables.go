@@ -13,7 +13,26 @@ import (
 var (
 	_ sql.SystemSource  = (*sqlCatalog)(nil)
 	_ sql.SegmentSource = (*sqlCatalog)(nil)
+	_ sql.HistorySource = (*sqlCatalog)(nil)
 )
+
+// SchemaHistory returns the tenant's schema changes in log order.
+func (c *sqlCatalog) SchemaHistory(ctx context.Context, tenant string) ([]sql.HistoryRow, error) {
+	db := (*DB)(c)
+	if err := db.check(ctx); err != nil {
+		return nil, err
+	}
+	ten, ok := db.cat.Tenant(tenant)
+	if !ok {
+		return nil, nil
+	}
+	var out []sql.HistoryRow
+	for _, h := range db.cat.History(ten.ID) {
+		out = append(out, sql.HistoryRow{Version: int64(h.Version), Time: h.Time, User: h.User,
+			Database: h.Database, Table: h.Table, Change: h.Change, Statement: h.Statement})
+	}
+	return out, nil
+}
 
 // Segments returns the tenant's live segments, by database, table,
 // partition and id.

@@ -385,3 +385,18 @@ func TestSmallSegmentsAreMerged(t *testing.T) {
 	}
 	compareDumps(t, "closed day merged", want, dumpAll(t, db))
 }
+
+func TestSchemaHistoryTable(t *testing.T) {
+	db := openTiersDB(t, t.TempDir())
+	defer db.Close()
+	if err := db.Write(context.Background(), []Point{{Table: "thermo", Tags: map[string]string{"device": "a"}, Fields: map[string]any{"temp": 21.5}, Time: tiersDay0}}); err != nil {
+		t.Fatal(err)
+	}
+	dumpQuery(t, db, `ALTER TABLE thermo RENAME COLUMN temp TO temperature_c`)
+	dumpQuery(t, db, `ALTER TABLE thermo SET (ttl = '30 days')`)
+	got := dumpQuery(t, db, `SELECT version, table_name, database, change, statement FROM fineo.schema_history ORDER BY version`)
+	if !strings.Contains(got, "1 thermo fineo rename column temp to temperature_c ALTER TABLE thermo RENAME COLUMN temp TO temperature_c") ||
+		!strings.Contains(got, "2 thermo fineo") || !strings.Contains(got, "(2 rows)") {
+		t.Fatalf("fineo.schema_history:\n%s", got)
+	}
+}

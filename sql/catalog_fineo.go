@@ -33,6 +33,25 @@ type SegmentRow struct {
 	RowGroups        int64
 }
 
+// HistorySource is implemented by a Catalog that records schema changes:
+// it feeds fineo.schema_history.
+type HistorySource interface {
+	// SchemaHistory returns a tenant's schema changes in the order they
+	// were made.
+	SchemaHistory(ctx context.Context, tenant string) ([]HistoryRow, error)
+}
+
+// HistoryRow is one row of fineo.schema_history: one schema change.
+type HistoryRow struct {
+	Version   int64 // the table's schema version after the change
+	Time      int64 // ns since the epoch
+	User      string
+	Database  string
+	Table     string
+	Change    string
+	Statement string
+}
+
 // ErrorRow is one row of fineo.errors.
 type ErrorRow struct {
 	Time     int64 // ns since the epoch
@@ -60,8 +79,26 @@ func registerFineo() {
 	defSys("fineo", "errors", "v", `time:timestamptz stage:text kind:text database:text table_name:text
 		message:text raw:text`, fineoErrorsRows)
 	defSys("fineo", "series", "v", "table_name:text database:text series_id:int8 tags:text", fineoSeriesRows)
+	defSys("fineo", "schema_history", "v", `version:int8 time:timestamptz user:text table_name:text database:text
+		change:text statement:text`, fineoHistoryRows)
 	defSys("fineo", "segments", "v", `table_name:text database:text partition:text file:text rows:int8 bytes:int8
 		min_time:timestamptz max_time:timestamptz row_groups:int8`, fineoSegmentsRows)
+}
+
+func fineoHistoryRows(cc *catCtx) ([][]any, error) {
+	src, ok := cc.ec.eng.cat.(HistorySource)
+	if !ok {
+		return nil, nil
+	}
+	rows, err := src.SchemaHistory(cc.ec.ctx, cc.tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]any, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, []any{r.Version, r.Time, r.User, r.Table, r.Database, r.Change, r.Statement})
+	}
+	return out, nil
 }
 
 func fineoSegmentsRows(cc *catCtx) ([][]any, error) {
