@@ -45,6 +45,7 @@ type DB struct {
 	applyMu sync.Mutex
 	segs    *segCache
 	compact compactState
+	binds   bindCache
 
 	sqlOnce sync.Once
 	sqlEng  *sql.Engine

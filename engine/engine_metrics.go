@@ -17,6 +17,7 @@ type engineMetrics struct {
 	compactedRows   *metrics.Counter
 	compactErrors   *metrics.Counter
 	retentionDrops  *metrics.Counter
+	readErrors      *metrics.Counter
 }
 
 func (m *engineMetrics) register(r *metrics.Registry, db *DB) {
@@ -30,6 +31,7 @@ func (m *engineMetrics) register(r *metrics.Registry, db *DB) {
 	m.compactions = r.Counter("fineo_compactions_total", "Partition compactions that published a segment.")
 	m.compactedRows = r.Counter("fineo_compacted_rows_total", "Points moved from the row store into segments.")
 	m.compactErrors = r.Counter("fineo_errors_total", "Rows written to the errors table.", "stage", "compact", "kind", "processing")
+	m.readErrors = r.Counter("fineo_errors_total", "Rows written to the errors table.", "stage", "read", "kind", "bad_input")
 	m.retentionDrops = r.Counter("fineo_retention_dropped_partitions_total", "Partitions dropped because their table's TTL passed.")
 	r.GaugeFunc("fineo_segments", "Live Parquet segments.", func() float64 {
 		n, _ := db.segmentTotals()

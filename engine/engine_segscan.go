@@ -86,20 +86,19 @@ func newSeriesOrder(series []storage.SeriesInfo) *seriesOrder {
 
 // segmentQuery is what a scan asks of a segment: its time range, the tag
 // equalities that can prune row groups, and the fields it reads.
-func (l *scanLayout) segmentQuery(lo, hi int64) storage.SegmentQuery {
+func (pm *physLayout) segmentQuery(lo, hi int64) storage.SegmentQuery {
+	l := pm.l
 	q := storage.SegmentQuery{MinTime: lo, MaxTime: hi, Fields: []uint32{}}
+	if l == nil {
+		return q
+	}
 	for _, f := range l.spec.TagFilters {
 		if (f.Op == sql.TagEq || f.Op == sql.TagIn) && len(f.Values) == 1 {
 			q.Tags = append(q.Tags, storage.TagMatch{Key: f.Key, Value: f.Values[0]})
 		}
 	}
-	for id, j := range l.fieldSlot {
-		if j >= 0 || (id < len(l.filterOf) && l.filterOf[id] != nil) {
-			q.Fields = append(q.Fields, uint32(id))
-		}
-	}
-	for id := len(l.fieldSlot); id < len(l.filterOf); id++ {
-		if l.filterOf[id] != nil {
+	for id := 0; id < max(len(pm.feeds), len(pm.filterOf)); id++ {
+		if (id < len(pm.feeds) && pm.feeds[id] != nil) || (id < len(pm.filterOf) && pm.filterOf[id] != nil) {
 			q.Fields = append(q.Fields, uint32(id))
 		}
 	}
@@ -119,8 +118,8 @@ type pointSink interface {
 type pieceQuery func(lo, hi int64) storage.SegmentQuery
 
 // tasks cuts [lo, hi] into row-store ranges and segment days.
-func (x *tiers) tasks(l *scanLayout, series []storage.SeriesInfo, lo, hi int64) []scanTask {
-	return x.pieces(series, lo, hi, l.segmentQuery, l.spec.Table, false)
+func (x *tiers) tasks(pm *physLayout, series []storage.SeriesInfo, lo, hi int64) []scanTask {
+	return x.pieces(series, lo, hi, pm.segmentQuery, pm.l.spec.Table, false)
 }
 
 // pieces cuts [lo, hi] into row-store ranges and segment days; q gives
@@ -253,7 +252,7 @@ func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []
 		// With field filters, a row of a single segment is checked on its
 		// filtered fields before the others are gathered.
 		var pre *scanWorker
-		if sw, ok := w.(*scanWorker); ok && sw.keepLast == nil && len(sw.l.filterIDs) > 0 && len(m.its) == 1 {
+		if sw, ok := w.(*scanWorker); ok && sw.keepLast == nil && sw.pm != nil && len(sw.pm.filterIDs) > 0 && len(m.its) == 1 {
 			pre = sw
 		}
 		var pf []storage.FieldValue
@@ -265,12 +264,12 @@ func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []
 			}
 			if lastOK && pre != nil {
 				pf = pf[:0]
-				for _, id := range pre.l.filterIDs {
+				for _, id := range pre.pm.filterIDs {
 					if f, ok := m.its[0].Field(id); ok {
 						pf = append(pf, f)
 					}
 				}
-				if !passFieldFilterValues(pf, pre.filters, pre.l.filterOf, pre.passed) {
+				if !passFieldFilterValues(pf, pre.filters, pre.pm.filterOf, pre.passed) {
 					if err := w.tick(); err != nil {
 						return err
 					}
@@ -408,9 +407,12 @@ func (m *segMerge) next() error {
 // answered by that point (one reverse seek, as without segments); the
 // others are looked for in the pieces of the range, newest first, until
 // each has its point.
-func (x *tiers) scanLast(ctx context.Context, l *scanLayout, series []storage.SeriesInfo, fn func(*sql.Batch) error) error {
+func (x *tiers) scanLast(ctx context.Context, pm *physLayout, series []storage.SeriesInfo, fn func(*sql.Batch) error) error {
+	l := pm.l
 	spec := l.spec
 	w := l.newWorker(ctx)
+	w.use(pm)
+	defer w.reportReadErrors()
 	w.emit = func(b *sql.Batch) (*sql.Batch, error) {
 		if err := fn(b); err != nil {
 			return nil, err
@@ -444,10 +446,11 @@ func (x *tiers) scanLast(ctx context.Context, l *scanLayout, series []storage.Se
 		}
 	}
 	if len(rest) > 0 && len(x.segs) > 0 {
-		tasks := x.pieces(rest, spec.MinTime, spec.MaxTime, l.segmentQuery, spec.Table, true)
+		tasks := x.pieces(rest, spec.MinTime, spec.MaxTime, pm.segmentQuery, spec.Table, true)
 		// The pieces come oldest first and cover disjoint time ranges:
 		// going newest first, a series' first point found is its newest.
 		cw := l.newWorker(ctx)
+		cw.use(pm)
 		all := map[uint64]*lastPoint{}
 		for i := len(tasks) - 1; i >= 0 && len(all) < len(rest); i-- {
 			cw.keepLast = map[uint64]*lastPoint{}
@@ -488,37 +491,47 @@ func (s *sqlScanner) ExplainScan(ctx context.Context, spec sql.ScanSpec) ([]stri
 	if !ok {
 		return nil, nil
 	}
-	tbl, ok := db.cat.Table(ten.ID, spec.Database, spec.Table)
+	lt, ok := db.cat.ResolveTable(ten.ID, spec.Database, spec.Table)
 	if !ok {
 		return nil, nil
 	}
-	series, err := db.matchSeries(ten.ID, tbl.ID, spec.TagFilters)
+	bt, err := db.bind(lt)
 	if err != nil {
 		return nil, err
 	}
-	x, err := db.openTiers(ten.ID, tbl.ID, spec.MinTime, spec.MaxTime)
-	if err != nil {
-		return nil, err
-	}
-	defer x.close()
-	l := &scanLayout{spec: spec}
-	var groups, scanned int
-	for _, e := range x.segs {
-		dlo, dhi := storage.DayRange(e.meta.Day)
-		q := l.segmentQuery(max(spec.MinTime, dlo), min(spec.MaxTime, dhi))
-		rows := e.seg.Rows(q)
-		st := rows.Stats()
-		err := rows.Err()
-		rows.Close()
+	var nseries, nsegs, total, groups, scanned int
+	for _, p := range bt.phys {
+		series, err := db.matchSeries(ten.ID, p.ID, spec.TagFilters)
 		if err != nil {
 			return nil, err
 		}
-		groups += st.RowGroups
-		scanned += st.Scanned
+		nseries += len(series)
+		x, err := db.openTiers(ten.ID, p.ID, spec.MinTime, spec.MaxTime)
+		if err != nil {
+			return nil, err
+		}
+		pm := &physLayout{l: &scanLayout{spec: spec}}
+		for _, e := range x.segs {
+			dlo, dhi := storage.DayRange(e.meta.Day)
+			q := pm.segmentQuery(max(spec.MinTime, dlo), min(spec.MaxTime, dhi))
+			rows := e.seg.Rows(q)
+			st := rows.Stats()
+			err := rows.Err()
+			rows.Close()
+			if err != nil {
+				x.close()
+				return nil, err
+			}
+			groups += st.RowGroups
+			scanned += st.Scanned
+		}
+		nsegs += len(x.segs)
+		total += x.total
+		x.close()
 	}
 	return []string{
-		fmt.Sprintf("row store: %d series", len(series)),
-		fmt.Sprintf("segments: %d of %d scanned (%d pruned by time range)", len(x.segs), x.total, x.total-len(x.segs)),
+		fmt.Sprintf("row store: %d series", nseries),
+		fmt.Sprintf("segments: %d of %d scanned (%d pruned by time range)", nsegs, total, total-nsegs),
 		fmt.Sprintf("row groups: %d of %d scanned (%d pruned by time, tag statistics and dictionaries)", scanned, groups, groups-scanned),
 	}, nil
 }

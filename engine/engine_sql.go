@@ -46,36 +46,13 @@ func sqlType(t schema.Type) sql.Type {
 	return sql.TypeText
 }
 
-// logicalColumns returns the SQL columns of a table and, for each physical
-// field id, the index of the column it feeds (0 = none).
-func logicalColumns(t *schema.Table) ([]sql.ColumnInfo, map[uint32]int) {
-	cols := []sql.ColumnInfo{{Name: "time", Type: sql.TypeTimestamptz, Kind: sql.KindTime}}
-	byName := map[string]int{"time": 0}
-	for _, k := range t.TagKeys {
-		if _, dup := byName[k]; dup {
-			continue
-		}
-		byName[k] = len(cols)
-		cols = append(cols, sql.ColumnInfo{Name: k, Type: sql.TypeText, Kind: sql.KindTag})
+func (c *sqlCatalog) tableInfo(t *schema.Table) (sql.TableInfo, bool) {
+	bt, err := (*DB)(c).bind(t)
+	if err != nil {
+		c.log.Error("cannot bind table", "table", t.Name, "err", err)
+		return sql.TableInfo{}, false
 	}
-	feeds := map[uint32]int{}
-	for _, f := range t.Fields {
-		i, ok := byName[f.Name]
-		if !ok {
-			i = len(cols)
-			byName[f.Name] = i
-			cols = append(cols, sql.ColumnInfo{Name: f.Name, Type: sqlType(f.Type), Kind: sql.KindField})
-		}
-		if cols[i].Kind == sql.KindField {
-			feeds[f.ID] = i
-		}
-	}
-	return cols, feeds
-}
-
-func tableInfo(t *schema.Table) sql.TableInfo {
-	cols, _ := logicalColumns(t)
-	return sql.TableInfo{Database: t.Database, Name: t.Name, Columns: cols}
+	return bt.info(), true
 }
 
 func (c *sqlCatalog) Tables(tenant, database string) []sql.TableInfo {
@@ -84,22 +61,26 @@ func (c *sqlCatalog) Tables(tenant, database string) []sql.TableInfo {
 		return nil
 	}
 	var out []sql.TableInfo
-	for _, t := range c.cat.Tables(ten.ID, database) {
-		out = append(out, tableInfo(t))
+	for _, t := range c.cat.LogicalTables(ten.ID, database) {
+		if info, ok := c.tableInfo(t); ok {
+			out = append(out, info)
+		}
 	}
 	return out
 }
 
+// Table finds a table by its name, one of its aliases, or the name of a
+// table merged into it.
 func (c *sqlCatalog) Table(tenant, database, name string) (sql.TableInfo, bool) {
 	ten, ok := c.cat.Tenant(tenant)
 	if !ok {
 		return sql.TableInfo{}, false
 	}
-	t, ok := c.cat.Table(ten.ID, database, name)
+	t, ok := c.cat.ResolveTable(ten.ID, database, name)
 	if !ok {
 		return sql.TableInfo{}, false
 	}
-	return tableInfo(t), true
+	return c.tableInfo(t)
 }
 
 func (c *sqlCatalog) Databases(tenant string) []string { return (*DB)(c).Databases(tenant) }
@@ -123,101 +104,140 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 	if !ok {
 		return fmt.Errorf("engine: tenant %q does not exist", spec.Tenant)
 	}
-	tbl, ok := db.cat.Table(ten.ID, spec.Database, spec.Table)
+	lt, ok := db.cat.ResolveTable(ten.ID, spec.Database, spec.Table)
 	if !ok {
 		return fmt.Errorf("engine: table %q does not exist in database %q", spec.Table, spec.Database)
 	}
-	cols, feeds := logicalColumns(tbl)
-	// Field id -> output slot (-1 = not requested), as a slice: ids are
-	// dense, and this lookup runs for every field of every row.
-	var fieldSlot []int
-	colIdx := map[string]int{}
-	for i, c := range cols {
-		colIdx[c.Name] = i
-	}
-	// Output layout: time, then the requested columns in order.
-	out := []int{0}
-	for _, name := range spec.Columns {
-		i, ok := colIdx[name]
-		if !ok {
-			return fmt.Errorf("engine: table %q has no column %q", spec.Table, name)
-		}
-		if i != 0 {
-			out = append(out, i)
-		}
-	}
-	// Where each logical column lands in the batch (-1 = not requested).
-	slot := make([]int, len(cols))
-	for i := range slot {
-		slot[i] = -1
-	}
-	for j, i := range out {
-		slot[i] = j
-	}
-	for id, i := range feeds {
-		for int(id) >= len(fieldSlot) {
-			fieldSlot = append(fieldSlot, -1)
-		}
-		fieldSlot[id] = slot[i]
-	}
-	// Field filters, by the field ids that feed their column: a row is
-	// skipped before it is built when a filtered field is NULL, does not
-	// convert to a number, or fails its comparison.
-	var filterOf [][]int // field id -> indexes into spec.FieldFilters
-	var filters []fieldFilter
-	for _, ff := range spec.FieldFilters {
-		ci, ok := colIdx[ff.Column]
-		if !ok || cols[ci].Kind != sql.KindField {
-			continue
-		}
-		k := len(filters)
-		filters = append(filters, fieldFilter{FieldFilter: ff, scratch: sql.Vector{Type: cols[ci].Type}})
-		for id, i := range feeds {
-			if i != ci {
-				continue
-			}
-			for int(id) >= len(filterOf) {
-				filterOf = append(filterOf, nil)
-			}
-			filterOf[id] = append(filterOf[id], k)
-		}
-	}
-	var filterIDs []uint32
-	for id, ks := range filterOf {
-		if ks != nil {
-			filterIDs = append(filterIDs, uint32(id))
-		}
-	}
-	series, err := db.matchSeries(ten.ID, tbl.ID, spec.TagFilters)
-	if err != nil || len(series) == 0 {
-		return err
-	}
-	l := &scanLayout{
-		spec: spec, cols: cols, out: out, slot: slot, colIdx: colIdx,
-		fieldSlot: fieldSlot, filterOf: filterOf, filters: filters, filterIDs: filterIDs,
-		tagsOf: make(map[uint64][]string, len(series)),
-	}
-	ids := make([]uint64, 0, len(series))
-	for _, si := range series {
-		ids = append(ids, si.ID)
-		l.tagsOf[si.ID] = si.Tags
-	}
-	for j := 1; j < len(out); j++ {
-		if cols[out[j]].Kind == sql.KindTag {
-			l.tagCols = append(l.tagCols, j)
-		} else {
-			l.fieldCols = append(l.fieldCols, j)
-		}
-	}
-	x, err := db.openTiers(ten.ID, tbl.ID, spec.MinTime, spec.MaxTime)
+	bt, err := db.bind(lt)
 	if err != nil {
 		return err
 	}
-	defer x.close()
-	if spec.LastPerSeries {
-		return x.scanLast(ctx, l, series, fn)
+	l, err := newScanLayout(bt, spec)
+	if err != nil {
+		return err
 	}
-	return l.runTasks(ctx, x.tasks(l, series, spec.MinTime, spec.MaxTime), fn)
+	l.report = func(errs []readError) { db.recordReadErrors(ten.ID, errs) }
+	var tasks []scanTask
+	for _, p := range bt.phys {
+		pm := l.physLayout(p)
+		series, err := db.matchSeries(ten.ID, p.ID, spec.TagFilters)
+		if err != nil {
+			return err
+		}
+		if len(series) == 0 {
+			continue
+		}
+		pm.tagsOf = make(map[uint64][]string, len(series))
+		for _, si := range series {
+			pm.tagsOf[si.ID] = si.Tags
+		}
+		x, err := db.openTiers(ten.ID, p.ID, spec.MinTime, spec.MaxTime)
+		if err != nil {
+			return err
+		}
+		defer x.close()
+		if spec.LastPerSeries {
+			if err := x.scanLast(ctx, pm, series, fn); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, t := range x.tasks(pm, series, spec.MinTime, spec.MaxTime) {
+			tasks = append(tasks, func(w pointSink) error {
+				if sw, ok := w.(*scanWorker); ok {
+					sw.use(pm)
+				}
+				return t(w)
+			})
+		}
+	}
+	return l.runTasks(ctx, tasks, fn)
+}
+
+// newScanLayout lays out the batches of one scan: time, then the
+// requested columns in order (a column requested twice, by its name and
+// an alias, fills two slots).
+func newScanLayout(bt *boundTable, spec sql.ScanSpec) (*scanLayout, error) {
+	l := &scanLayout{spec: spec, bt: bt, cols: bt.cols, colIdx: bt.colIdx, unmapped: -1}
+	l.out = []int{0}
+	l.slot = make([]int, len(bt.cols))
+	for i := range l.slot {
+		l.slot[i] = -1
+	}
+	l.slot[0] = 0
+	for _, name := range spec.Columns {
+		i, ok := bt.colIdx[name]
+		if !ok {
+			return nil, fmt.Errorf("engine: table %q has no column %q", spec.Table, name)
+		}
+		if i == 0 {
+			continue
+		}
+		j := len(l.out)
+		l.out = append(l.out, i)
+		if l.slot[i] >= 0 {
+			l.dups = append(l.dups, [2]int{j, l.slot[i]})
+			continue
+		}
+		l.slot[i] = j
+		if bt.cols[i].Kind == sql.KindTag {
+			l.tagCols = append(l.tagCols, j)
+		} else {
+			l.fieldCols = append(l.fieldCols, j)
+			if i == bt.unmapped {
+				l.unmapped = j
+			}
+		}
+	}
+	// Field filters on columns the scan can check before building a row:
+	// plain field columns (a converted column must be converted first).
+	for _, ff := range spec.FieldFilters {
+		ci, ok := bt.colIdx[ff.Column]
+		if !ok || bt.cols[ci].Kind != sql.KindField || ci == bt.unmapped || bt.converted[ci] {
+			continue
+		}
+		l.filters = append(l.filters, fieldFilter{FieldFilter: ff, scratch: sql.Vector{Type: bt.cols[ci].Type}})
+	}
+	for _, chain := range bt.convs {
+		l.convTypes = append(l.convTypes, chain[0].In())
+	}
+	return l, nil
+}
+
+// physLayout returns how points of physical table p fill the layout's
+// batches: the feeds of requested columns, and the field filters by the
+// fields that feed their column.
+func (l *scanLayout) physLayout(p *schema.Table) *physLayout {
+	pm := &physLayout{l: l, table: p, rawNames: l.bt.rawNames[p.ID]}
+	all := l.bt.feeds[p.ID]
+	pm.feeds = make([][]feed, len(all))
+	for id, fs := range all {
+		for _, fd := range fs {
+			if l.slot[fd.col] >= 0 {
+				pm.feeds[id] = append(pm.feeds[id], fd)
+			}
+		}
+	}
+	for k, ff := range l.filters {
+		ci := l.bt.colIdx[ff.Column]
+		for id, fs := range all {
+			for _, fd := range fs {
+				if fd.col != ci {
+					continue
+				}
+				for id >= len(pm.filterOf) {
+					pm.filterOf = append(pm.filterOf, nil)
+				}
+				pm.filterOf[id] = append(pm.filterOf[id], k)
+			}
+		}
+	}
+	for id, ks := range pm.filterOf {
+		if ks != nil {
+			pm.filterIDs = append(pm.filterIDs, uint32(id))
+		}
+	}
+	return pm
 }
 
 // matchSeries returns the series of a table that pass the tag filters,

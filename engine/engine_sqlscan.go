@@ -24,17 +24,19 @@ const minSeriesPerWorker = 4
 // scanLayout is the read-only plan of one Scan call.
 type scanLayout struct {
 	spec      sql.ScanSpec
+	bt        *boundTable
 	cols      []sql.ColumnInfo
 	out       []int // output slot -> logical column
 	slot      []int // logical column -> output slot (-1 = not requested)
+	dups      [][2]int // (slot, slot it copies): a column requested twice (by an alias)
 	colIdx    map[string]int
-	fieldSlot []int    // field id -> output slot (-1 = not requested)
-	filterOf  [][]int  // field id -> indexes into filters
-	filterIDs []uint32 // field ids with filters
 	filters   []fieldFilter
-	tagsOf    map[uint64][]string
 	tagCols   []int // output slots of tags
-	fieldCols []int // output slots of fields
+	fieldCols []int // output slots of fields (_unmapped included)
+	unmapped  int   // output slot of _unmapped, -1 if not requested
+	convTypes []sql.Type
+	// report records cast failures (once per value, in the errors table).
+	report func([]readError)
 }
 
 func (l *scanLayout) newBatch() *sql.Batch {
@@ -55,10 +57,23 @@ func (l *scanLayout) reset(b *sql.Batch) {
 	b.Cols[0].Null = nil // time is never NULL
 }
 
+// pending is a value waiting for its conversion: it is evaluated with the
+// batch's other values of the same conversion when the batch is full.
+type pending struct {
+	slot, row int
+	conv, at  int // conversion, and position in its staging vector
+	dead      bool
+	series    uint64
+	time      int64
+	field     uint32
+	raw       storage.FieldValue
+}
+
 // scanWorker builds batches from points. Not safe for concurrent use:
 // each goroutine has its own.
 type scanWorker struct {
 	l       *scanLayout
+	pm      *physLayout // the physical table being read
 	ctx     context.Context
 	b       *sql.Batch
 	filters []fieldFilter // own copies: their scratch vectors are written
@@ -66,6 +81,12 @@ type scanWorker struct {
 	tagVals []string // per output slot: the series' tag value or "" (NULL)
 	tagNull []bool
 	set     []bool
+	rank    []int // per output slot: the rank of the source that set it
+	pend    []int // per output slot: its pending conversion this row, -1 if none
+	stage   []sql.Vector
+	pending []pending
+	unm     []storage.FieldValue
+	rdErrs  []readError
 	cur     uint64
 	started bool
 	n       int          // points seen, filtered or not
@@ -86,11 +107,24 @@ func (l *scanLayout) newWorker(ctx context.Context) *scanWorker {
 		tagVals: make([]string, len(l.out)),
 		tagNull: make([]bool, len(l.out)),
 		set:     make([]bool, len(l.out)),
+		rank:    make([]int, len(l.out)),
+		pend:    make([]int, len(l.out)),
+		stage:   make([]sql.Vector, len(l.convTypes)),
 	}
 	for i := range w.filters {
 		w.filters[i].scratch = sql.Vector{Type: l.filters[i].scratch.Type}
 	}
+	for k, t := range l.convTypes {
+		w.stage[k].Type = t
+	}
 	return w
+}
+
+// use switches the worker to the points of physical table pm.
+func (w *scanWorker) use(pm *physLayout) {
+	if w.pm != pm {
+		w.pm, w.started = pm, false
+	}
 }
 
 // tick counts a point, filtered or not, and checks for cancellation every
@@ -116,7 +150,7 @@ func (w *scanWorker) startRow(sid uint64, t int64) {
 		for j := range w.tagVals {
 			w.tagVals[j], w.tagNull[j] = "", true
 		}
-		tags := l.tagsOf[sid]
+		tags := w.pm.tagsOf[sid]
 		for k := 0; k+1 < len(tags); k += 2 {
 			if i, ok := l.colIdx[tags[k]]; ok && l.cols[i].Kind == sql.KindTag && l.slot[i] >= 0 {
 				w.tagVals[l.slot[i]], w.tagNull[l.slot[i]] = tags[k+1], false
@@ -132,22 +166,98 @@ func (w *scanWorker) startRow(sid uint64, t int64) {
 	}
 	for _, j := range l.fieldCols {
 		w.set[j] = false
+		w.pend[j] = -1
 	}
+	w.unm = w.unm[:0]
+}
+
+// addField lets one physical field value reach the columns it feeds: the
+// first non-null source of a column wins (a better-ranked source replaces
+// a worse one), a plain source is cast now, a converted one is staged for
+// its conversion. It reports how many columns it set with their first
+// source.
+func (w *scanWorker) addField(f storage.FieldValue) int {
+	if int(f.ID) >= len(w.pm.feeds) {
+		return 0
+	}
+	best := 0
+	for _, fd := range w.pm.feeds[f.ID] {
+		j := w.l.slot[fd.col]
+		if j < 0 {
+			continue
+		}
+		if j == w.l.unmapped {
+			w.unm = append(w.unm, f)
+			continue
+		}
+		if w.set[j] && w.rank[j] <= fd.rank {
+			continue
+		}
+		v := &w.b.Cols[j]
+		if fd.conv < 0 {
+			if !appendCast(v, f) {
+				w.castFailed(f, fd.col, fmt.Sprintf("value %q of field %q does not convert to %s", rawString(f), w.pm.rawNames[f.ID], v.Type))
+				continue
+			}
+		} else {
+			st := &w.stage[fd.conv]
+			if !appendCast(st, f) {
+				w.castFailed(f, fd.col, fmt.Sprintf("value %q of field %q does not convert to %s", rawString(f), w.pm.rawNames[f.ID], st.Type))
+				continue
+			}
+			appendNull(v) // filled when the batch is converted
+			raw := f
+			if raw.Type == schema.TypeString {
+				raw.S = append([]byte(nil), raw.S...)
+			}
+			w.pending = append(w.pending, pending{slot: j, row: w.b.Len, conv: fd.conv, at: vecLen(st) - 1,
+				series: w.cur, time: w.b.Cols[0].I64[w.b.Len], field: f.ID, raw: raw})
+		}
+		if w.set[j] {
+			dropPrevious(v) // the new value replaces the worse-ranked one
+			if p := w.pend[j]; p >= 0 {
+				w.pending[p].dead = true
+			}
+		}
+		w.pend[j] = -1
+		if fd.conv >= 0 {
+			w.pend[j] = len(w.pending) - 1
+		}
+		w.set[j], w.rank[j] = true, fd.rank
+		if fd.rank == 0 {
+			best++
+		}
+	}
+	return best
+}
+
+func (w *scanWorker) castFailed(f storage.FieldValue, col int, msg string) {
+	if len(w.rdErrs) >= maxReadErrors {
+		return
+	}
+	w.rdErrs = append(w.rdErrs, readError{table: w.pm.table, series: w.cur, time: w.b.Cols[0].I64[w.b.Len],
+		field: f.ID, column: w.l.cols[col].Name, raw: rawString(f),
+		message: fmt.Sprintf("column %q: %s; it reads as NULL", w.l.cols[col].Name, msg)})
 }
 
 // endRow fills the fields the row lacks with NULL and hands off a full
 // batch.
-func (w *scanWorker) endRow(found int) error {
+func (w *scanWorker) endRow() error {
 	l, b := w.l, w.b
-	if found < len(l.fieldCols) {
-		for _, j := range l.fieldCols {
-			if !w.set[j] {
-				appendNull(&b.Cols[j])
-			}
+	for _, j := range l.fieldCols {
+		if j == l.unmapped {
+			appendUnmapped(&b.Cols[j], w.unm, w.pm.rawNames)
+			continue
+		}
+		if !w.set[j] {
+			appendNull(&b.Cols[j])
 		}
 	}
 	b.Len++
 	if b.Len == scanBatchRows {
+		if err := w.finish(); err != nil {
+			return err
+		}
 		nb, err := w.emit(b)
 		if err != nil {
 			return err
@@ -155,6 +265,66 @@ func (w *scanWorker) endRow(found int) error {
 		w.b = nb
 	}
 	return nil
+}
+
+// finish completes the current batch before it is handed off: staged
+// values are converted, and columns requested twice are copied.
+func (w *scanWorker) finish() error {
+	if len(w.pending) > 0 {
+		for k := range w.stage {
+			st := &w.stage[k]
+			if vecLen(st) == 0 {
+				continue
+			}
+			out := st
+			var failed map[int]string
+			for _, cv := range w.l.bt.convs[k] {
+				res, fails, err := cv.EvalReport(out)
+				if err != nil {
+					return err
+				}
+				for _, f := range fails {
+					if failed == nil {
+						failed = map[int]string{}
+					}
+					failed[f.Row] = f.Err.Error()
+				}
+				out = res
+			}
+			for i := range w.pending {
+				p := &w.pending[i]
+				if p.conv != k || p.dead {
+					continue
+				}
+				if msg, bad := failed[p.at]; bad {
+					if len(w.rdErrs) < maxReadErrors {
+						col := w.l.cols[w.l.out[p.slot]].Name
+						w.rdErrs = append(w.rdErrs, readError{table: w.pm.table, series: p.series, time: p.time, field: p.field,
+							column: col, raw: rawString(p.raw),
+							message: fmt.Sprintf("column %q: converting %q (field %q): %s; it reads as NULL", col, rawString(p.raw), w.pm.rawNames[p.field], msg)})
+					}
+					continue
+				}
+				setFrom(&w.b.Cols[p.slot], p.row, out, p.at)
+			}
+			resetVec(st)
+		}
+		w.pending = w.pending[:0]
+	}
+	for _, d := range w.l.dups {
+		w.b.Cols[d[0]] = w.b.Cols[d[1]]
+		w.b.Cols[d[0]].Type = w.l.cols[w.l.out[d[0]]].Type
+	}
+	return nil
+}
+
+// handOff finishes the worker's last, partial batch; it reports whether
+// there is one to hand off.
+func (w *scanWorker) handOff() (bool, error) {
+	if w.b.Len == 0 {
+		return false, nil
+	}
+	return true, w.finish()
 }
 
 // row adds one row-store point (a storage.ScanRawFunc).
@@ -173,38 +343,34 @@ func (w *scanWorker) row(sid uint64, t int64, val []byte) error {
 		w.recordLast(sid, t, fv)
 		return nil
 	}
-	if l.filterOf != nil && !passFieldFilters(val, w.filters, l.filterOf, w.passed) {
+	if w.pm.filterOf != nil && !passFieldFilters(val, w.filters, w.pm.filterOf, w.passed) {
 		return nil
 	}
 	w.startRow(sid, t)
-	b := w.b
-	// Decode only the requested fields, and stop once all are found.
+	// Decode only what is needed, and stop once every requested column
+	// has its first source (unless _unmapped wants the rest).
+	want := len(l.fieldCols)
+	if l.unmapped >= 0 {
+		want = -1
+	}
 	found := 0
-	for rest := val; len(rest) > 0 && found < len(l.fieldCols); {
+	for rest := val; len(rest) > 0 && found != want; {
 		id, typ, payload, r, err := storage.NextField(rest)
 		if err != nil {
 			return fmt.Errorf("engine: table %q series %d time %d: %w", l.spec.Table, sid, t, err)
 		}
 		rest = r
-		if int(id) >= len(l.fieldSlot) {
+		if int(id) >= len(w.pm.feeds) || w.pm.feeds[id] == nil {
 			continue
 		}
-		j := l.fieldSlot[id]
-		if j < 0 || w.set[j] {
-			continue
-		}
-		if appendCast(&b.Cols[j], storage.FieldFromPayload(id, typ, payload)) {
-			w.set[j] = true
-			found++
-		}
+		found += w.addField(storage.FieldFromPayload(id, typ, payload))
 	}
-	return w.endRow(found)
+	return w.endRow()
 }
 
 // rowFields adds one point given as decoded fields (a segment row, or a
 // point merged from both tiers).
 func (w *scanWorker) rowFields(sid uint64, t int64, fields []storage.FieldValue) error {
-	l := w.l
 	if err := w.tick(); err != nil {
 		return err
 	}
@@ -212,27 +378,14 @@ func (w *scanWorker) rowFields(sid uint64, t int64, fields []storage.FieldValue)
 		w.recordLast(sid, t, fields)
 		return nil
 	}
-	if l.filterOf != nil && !passFieldFilterValues(fields, w.filters, l.filterOf, w.passed) {
+	if w.pm.filterOf != nil && !passFieldFilterValues(fields, w.filters, w.pm.filterOf, w.passed) {
 		return nil
 	}
 	w.startRow(sid, t)
-	b := w.b
-	found := 0
 	for i := range fields {
-		f := &fields[i]
-		if int(f.ID) >= len(l.fieldSlot) {
-			continue
-		}
-		j := l.fieldSlot[f.ID]
-		if j < 0 || w.set[j] {
-			continue
-		}
-		if appendCast(&b.Cols[j], *f) {
-			w.set[j] = true
-			found++
-		}
+		w.addField(fields[i])
 	}
-	return w.endRow(found)
+	return w.endRow()
 }
 
 // lastPoint is the newest point of a series seen by a keepLast worker.
@@ -283,13 +436,15 @@ func (l *scanLayout) runTasks(ctx context.Context, tasks []scanTask, fn func(*sq
 			l.reset(b)
 			return b, nil
 		}
-		if err := tasks[0](w); err != nil {
+		err := tasks[0](w)
+		w.reportReadErrors()
+		if err != nil {
 			return err
 		}
-		if w.b.Len > 0 {
-			return fn(w.b)
+		if ok, err := w.handOff(); !ok || err != nil {
+			return err
 		}
-		return nil
+		return fn(w.b)
 	}
 	const workers = 2
 	ready := make(chan *sql.Batch, workers)
@@ -323,6 +478,7 @@ func (l *scanLayout) runTasks(ctx context.Context, tasks []scanTask, fn func(*sq
 					stop.Store(true)
 				}
 			}()
+			defer w.reportReadErrors()
 			for !stop.Load() {
 				i := int(next.Add(1) - 1)
 				if i >= len(tasks) {
@@ -333,7 +489,13 @@ func (l *scanLayout) runTasks(ctx context.Context, tasks []scanTask, fn func(*sq
 					return
 				}
 			}
-			if w.b.Len > 0 && !stop.Load() {
+			ok, err := w.handOff()
+			if err != nil {
+				errs[k] = err
+				stop.Store(true)
+				return
+			}
+			if ok && !stop.Load() {
 				ready <- w.b
 			}
 		}()

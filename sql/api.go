@@ -49,6 +49,10 @@ type ColumnInfo struct {
 	Name string
 	Type Type
 	Kind ColumnKind
+	// Aliases are other names a query may use for the column (a renamed
+	// column's old names); SELECT * shows only Name. A scanner asked for
+	// an alias reads the column.
+	Aliases []string
 }
 
 // TableInfo is a table as SQL sees it: time first, then tags, then fields.

@@ -804,16 +804,16 @@ func (b *binder) planRangeVar(rv *pg.RangeVar) (plan, *scope, error) {
 	if timeIdx < 0 {
 		return nil, nil, errorf(CodeInternal, "table %q has no time column", t.Name)
 	}
-	add := func(c ColumnInfo, k int) {
+	add := func(c ColumnInfo, k int, hidden bool) {
 		name := c.Name
-		if k < len(colnames) {
+		if k >= 0 && k < len(colnames) {
 			name = colnames[k]
 		}
 		sp.cols = append(sp.cols, colDesc{name: c.Name, typ: c.Type})
 		sp.kinds = append(sp.kinds, c.Kind)
-		sc.cols = append(sc.cols, scopeCol{table: alias, name: name, typ: c.Type, tref: tref, col: c.Name})
+		sc.cols = append(sc.cols, scopeCol{table: alias, name: name, typ: c.Type, tref: tref, col: c.Name, hidden: hidden})
 	}
-	add(t.Columns[timeIdx], timeIdx)
+	add(t.Columns[timeIdx], timeIdx, false)
 	for k, c := range t.Columns {
 		if k == timeIdx {
 			continue
@@ -821,8 +821,24 @@ func (b *binder) planRangeVar(rv *pg.RangeVar) (plan, *scope, error) {
 		if b.pass == 2 && !used[c.Name] {
 			continue
 		}
-		add(c, k)
+		add(c, k, false)
 		sp.fetch = append(sp.fetch, c.Name)
+	}
+	// A column's aliases (old names after a rename) are columns of their
+	// own that * does not show; the scanner reads the column for them.
+	taken := map[string]bool{}
+	for _, c := range t.Columns {
+		taken[c.Name] = true
+	}
+	for _, c := range t.Columns {
+		for _, a := range c.Aliases {
+			if taken[a] || (b.pass == 2 && !used[a]) {
+				continue
+			}
+			taken[a] = true
+			add(ColumnInfo{Name: a, Type: c.Type, Kind: c.Kind}, -1, true)
+			sp.fetch = append(sp.fetch, a)
+		}
 	}
 	return sp, sc, nil
 }

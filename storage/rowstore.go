@@ -385,7 +385,7 @@ func (a *Apply) AddErrors(tenant uint32, rows []schema.ErrorRow, index uint64) {
 // DropTable deletes every point, series, tag index and manifest key of a
 // table. The catalog change that frees its name is the caller's.
 func (a *Apply) DropTable(tenant, table uint32) error {
-	for _, p := range []byte{prefixPoint, prefixSeries, prefixSeriesID, prefixTagIndex, prefixManifest} {
+	for _, p := range []byte{prefixPoint, prefixSeries, prefixSeriesID, prefixTagIndex, prefixManifest, prefixReadError} {
 		lo := appendTablePrefix(nil, p, tenant, table)
 		if err := a.b.DeleteRange(lo, prefixEnd(lo), nil); err != nil {
 			return err
@@ -492,3 +492,67 @@ func (s *RowStore) PutErrors(tenant uint32, rows []schema.ErrorRow) error {
 	}
 	return b.Commit(pebble.NoSync)
 }
+
+// prefixReadError keys mark values whose read-time cast failure is already
+// in the errors table, so each is reported once:
+// 0x07 | tenant | table | field | series | time -> 0x01.
+const prefixReadError byte = 0x07
+
+// ReadErrorKey identifies one stored value: a physical field of a point.
+type ReadErrorKey struct {
+	Table, Field uint32
+	Series       uint64
+	Time         int64
+}
+
+// PutReadErrors stores rows[i] for each keys[i] not reported before, and
+// returns how many it stored.
+func (s *RowStore) PutReadErrors(tenant uint32, keys []ReadErrorKey, rows []schema.ErrorRow) (int, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	readErrMu.Lock()
+	defer readErrMu.Unlock()
+	b := s.db.NewBatch()
+	defer b.Close()
+	n := 0
+	seen := map[ReadErrorKey]bool{}
+	for i, k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		mk := binary.BigEndian.AppendUint32([]byte{prefixReadError}, tenant)
+		mk = binary.BigEndian.AppendUint32(mk, k.Table)
+		mk = binary.BigEndian.AppendUint32(mk, k.Field)
+		mk = binary.BigEndian.AppendUint64(mk, k.Series)
+		mk = binary.BigEndian.AppendUint64(mk, encodeTime(k.Time))
+		if v, err := s.get(mk); err != nil {
+			return n, err
+		} else if v != nil {
+			continue // reported before
+		}
+		if err := b.Set(mk, []byte{1}, nil); err != nil {
+			return n, err
+		}
+		ek := binary.BigEndian.AppendUint32([]byte{prefixErrors}, tenant)
+		ek = binary.BigEndian.AppendUint64(ek, encodeTime(rows[i].Time))
+		ek = binary.BigEndian.AppendUint64(ek, 0)
+		ek = binary.BigEndian.AppendUint32(ek, localErrSeq.Add(1))
+		v, err := json.Marshal(&rows[i])
+		if err != nil {
+			return n, err
+		}
+		if err := b.Set(ek, v, nil); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return n, b.Commit(pebble.NoSync)
+}
+
+// readErrMu makes check-then-write of read-error markers atomic.
+var readErrMu sync.Mutex

@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// segmentSums returns the SHA-256 of every segment file, by path.
+func segmentSums(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.Walk(filepath.Join(dir, "segments"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[p] = fmt.Sprintf("%x", sha256.Sum256(b))
+		}
+		return nil
+	})
+	return out
+}
+
+func sameSums(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestLateBindingStory is the fleet story of late binding: v1 devices send
+// thermo temp in Celsius, v2 send thermostat temperature_f, v2.1 sends it as
+// a string. Without rewriting anything the user merges the tables, renames
+// temp, converts the Celsius values into the Fahrenheit column, reads the
+// strings as numbers (one that is not a number reads as NULL and is
+// reported once), and undoes the rename — with the data in the row store,
+// and again with it in segments whose files must not change.
+func TestLateBindingStory(t *testing.T) {
+	for _, compacted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compacted=%v", compacted), func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			db := openTiersDB(t, dir)
+			defer db.Close()
+			t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+			pts := []Point{
+				{Table: "thermo", Tags: map[string]string{"device": "a"}, Fields: map[string]any{"temp": 21.5}, Time: t0},
+				{Table: "thermo", Tags: map[string]string{"device": "a"}, Fields: map[string]any{"temp": 20.0}, Time: t0.Add(time.Minute)},
+				{Table: "thermostat", Tags: map[string]string{"device": "b"}, Fields: map[string]any{"temperature_f": 70.7}, Time: t0},
+				{Table: "thermostat", Tags: map[string]string{"device": "b"}, Fields: map[string]any{"temperature_f": "71.2"}, Time: t0.Add(time.Minute)},
+				{Table: "thermostat", Tags: map[string]string{"device": "c"}, Fields: map[string]any{"temperature_f": "n/a"}, Time: t0.Add(2 * time.Minute)},
+			}
+			if err := db.Write(ctx, pts); err != nil {
+				t.Fatal(err)
+			}
+			if compacted {
+				compactUntil(t, db, t0.Add(24*time.Hour))
+			}
+			sums := segmentSums(t, dir)
+			if compacted && len(sums) != 2 {
+				t.Fatalf("segments: %v", sums)
+			}
+			step := func(name, stmt string) {
+				t.Helper()
+				if stmt != "" {
+					dumpQuery(t, db, stmt)
+				}
+				if got := segmentSums(t, dir); !sameSums(got, sums) {
+					t.Fatalf("%s changed the segment files", name)
+				}
+			}
+			expect := func(q, want string) {
+				t.Helper()
+				if got := dumpQuery(t, db, q); got != want {
+					t.Fatalf("%s:\n%s\nwant:\n%s", q, got, want)
+				}
+			}
+			// 1. One table: thermo's rows read as thermostat's.
+			step("add table alias", `SELECT fineo.add_table_alias('thermostat', 'thermo')`)
+			expect(`SELECT device, count(*) FROM thermostat GROUP BY device ORDER BY device`, "a 2\nb 2\nc 1\n(3 rows)\n")
+			expect(`SELECT count(*) FROM thermo`, "5\n(1 rows)\n")
+			// 2. Rename; the old name keeps working.
+			step("rename", `ALTER TABLE thermostat RENAME COLUMN temp TO temperature_c`)
+			expect(`SELECT device, temperature_c FROM thermostat WHERE temperature_c IS NOT NULL ORDER BY time`, "a 21.5\na 20\n(2 rows)\n")
+			expect(`SELECT device, temp FROM thermostat WHERE temp IS NOT NULL ORDER BY time`, "a 21.5\na 20\n(2 rows)\n")
+			// 3. Fahrenheit for every device.
+			step("convert", `ALTER TABLE thermostat ALTER COLUMN temperature_f TYPE double precision USING temperature_c * 9 / 5 + 32`)
+			// 4. Strings read as numbers; "n/a" reads as NULL.
+			expect(`SELECT device, temperature_f FROM thermostat ORDER BY device, time`,
+				"a 70.7\na 68\nb 70.7\nb 71.2\nc <nil>\n(5 rows)\n")
+			expect(`SELECT device, temperature_f FROM thermostat ORDER BY device, time`,
+				"a 70.7\na 68\nb 70.7\nb 71.2\nc <nil>\n(5 rows)\n")
+			expect(`SELECT count(*) FROM fineo.errors WHERE stage = 'read' AND message LIKE '%n/a%'`, "1\n(1 rows)\n")
+			// 5. History, and undoing the rename.
+			expect(`SELECT count(*) FROM fineo.schema_history WHERE table_name = 'thermostat'`, "3\n(1 rows)\n")
+			step("undo rename", `ALTER TABLE thermostat RENAME COLUMN temperature_c TO temp`)
+			expect(`SELECT device, temp FROM thermostat WHERE temp IS NOT NULL ORDER BY time`, "a 21.5\na 20\n(2 rows)\n")
+			cols := dumpQuery(t, db, `SELECT column_name FROM information_schema.columns WHERE table_name = 'thermostat' ORDER BY ordinal_position`)
+			if strings.Contains(cols, "temperature_c") || !strings.Contains(cols, "temp\n") {
+				t.Fatalf("columns after undo: %s", cols)
+			}
+			_ = sort.Strings
+		})
+	}
+}
