@@ -36,8 +36,8 @@ type boundTable struct {
 	cols     []sql.ColumnInfo
 	colIdx   map[string]int // names and aliases
 	phys     []*schema.Table
-	feeds    map[uint32][][]feed // physical table id -> field id -> feeds
-	convs    [][]*sql.Conversion // each a chain of steps, applied in order
+	feeds    map[uint32][][]feed          // physical table id -> field id -> feeds
+	convs    [][]*sql.Conversion          // each a chain of steps, applied in order
 	unmapped int                          // index of _unmapped; -1 if the table has none
 	rawNames map[uint32]map[uint32]string // physical table -> field id -> raw name
 	// converted marks columns with a converted source: scan-side field
@@ -200,13 +200,13 @@ type physLayout struct {
 
 // readError is a value that did not convert to its column's type.
 type readError struct {
-	table    *schema.Table
-	series   uint64
-	time     int64
-	field    uint32
-	column   string
-	raw      string
-	message  string
+	table   *schema.Table
+	series  uint64
+	time    int64
+	field   uint32
+	column  string
+	raw     string
+	message string
 }
 
 // maxReadErrors bounds the cast failures one scan worker keeps to report.

@@ -26,8 +26,8 @@ type scanLayout struct {
 	spec      sql.ScanSpec
 	bt        *boundTable
 	cols      []sql.ColumnInfo
-	out       []int // output slot -> logical column
-	slot      []int // logical column -> output slot (-1 = not requested)
+	out       []int    // output slot -> logical column
+	slot      []int    // logical column -> output slot (-1 = not requested)
 	dups      [][2]int // (slot, slot it copies): a column requested twice (by an alias)
 	colIdx    map[string]int
 	filters   []fieldFilter
