@@ -3,6 +3,7 @@
 //	fineod serve     run the server (HTTP line protocol ingest, /metrics)
 //	fineod sql       run SQL against a server and print the result
 //	fineod compact   move history into Parquet segments now
+//	fineod schema    show and change the logical schema (renames, aliases, types)
 //	fineod version   print the version
 package main
 
@@ -27,6 +28,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newVersionCmd(), newSQLCmd(), newCompactCmd())
+	root.AddCommand(newServeCmd(), newVersionCmd(), newSQLCmd(), newCompactCmd(), newSchemaCmd())
 	return root
 }

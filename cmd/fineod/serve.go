@@ -201,6 +201,7 @@ func serve(ctx context.Context, c serveConfig) error {
 	}).Register(mux)
 	httpsql.NewHandler(sqlEng, httpsql.Config{Logger: log.With("component", "http-sql")}).Register(mux)
 	mux.Handle("POST /api/v1/compact", compactHandler(db))
+	registerSchemaAPI(mux, db)
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		_ = reg.WriteText(w)
