@@ -116,3 +116,33 @@ func TestLateBindingStory(t *testing.T) {
 		})
 	}
 }
+
+// TestStrictModeUnmapped: in a strict table a new field name gets no
+// column; its values read in _unmapped until the user maps it.
+func TestStrictModeUnmapped(t *testing.T) {
+	ctx := context.Background()
+	db := openTiersDB(t, t.TempDir())
+	defer db.Close()
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	w := func(f map[string]any, dt time.Duration) {
+		t.Helper()
+		if err := db.Write(ctx, []Point{{Table: "dev", Tags: map[string]string{"id": "x"}, Fields: f, Time: t0.Add(dt)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w(map[string]any{"temp": 20.5}, 0)
+	dumpQuery(t, db, `ALTER TABLE dev SET (strict = true)`)
+	w(map[string]any{"temp": 21.0, "hum": int64(40), "fw": "2.1"}, time.Minute)
+	if got := dumpQuery(t, db, `SELECT column_name FROM information_schema.columns WHERE table_name = 'dev' ORDER BY ordinal_position`); got != "time\nid\ntemp\n_unmapped\n(4 rows)\n" {
+		t.Fatalf("columns of a strict table:\n%s", got)
+	}
+	if got := dumpQuery(t, db, `SELECT temp, _unmapped FROM dev ORDER BY time`); got != "20.5 <nil>\n21 {\"fw\":\"2.1\",\"hum\":40}\n(2 rows)\n" {
+		t.Fatalf("_unmapped:\n%s", got)
+	}
+	// Map hum: a new column reads it, and _unmapped no longer holds it.
+	dumpQuery(t, db, `ALTER TABLE dev ADD COLUMN humidity bigint`)
+	dumpQuery(t, db, `SELECT fineo.add_alias('dev', 'humidity', 'hum')`)
+	if got := dumpQuery(t, db, `SELECT humidity, _unmapped FROM dev ORDER BY time`); got != "<nil> <nil>\n40 {\"fw\":\"2.1\"}\n(2 rows)\n" {
+		t.Fatalf("after mapping hum:\n%s", got)
+	}
+}
