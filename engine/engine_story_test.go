@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -145,4 +146,41 @@ func TestStrictModeUnmapped(t *testing.T) {
 	if got := dumpQuery(t, db, `SELECT humidity, _unmapped FROM dev ORDER BY time`); got != "<nil> <nil>\n40 {\"fw\":\"2.1\"}\n(2 rows)\n" {
 		t.Fatalf("after mapping hum:\n%s", got)
 	}
+}
+
+// TestStrictTenant: in a strict tenant writes create no tables (their rows
+// go to the errors table, the other rows land) and new tables start strict.
+func TestStrictTenant(t *testing.T) {
+	ctx := context.Background()
+	db := openTiersDB(t, t.TempDir())
+	defer db.Close()
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	if err := db.Write(ctx, []Point{{Table: "known", Fields: map[string]any{"v": 1.0}, Time: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := dumpQuery(t, db, `SELECT fineo.set_strict('*', true)`); !strings.Contains(got, "is strict") {
+		t.Fatalf("set_strict: %s", got)
+	}
+	err := db.Write(ctx, []Point{
+		{Table: "known", Fields: map[string]any{"v": 2.0}, Time: t0.Add(time.Minute)},
+		{Table: "unknown", Tags: map[string]string{"d": "x"}, Fields: map[string]any{"v": 3.0, "s": "a b"}, Time: t0},
+	})
+	var se *StrictTableError
+	if !errors.As(err, &se) || len(se.Lines) != 1 || se.Tables[0] != "unknown" {
+		t.Fatalf("write to an unknown table in a strict tenant: %v", err)
+	}
+	expect := func(q, want string) {
+		t.Helper()
+		if got := dumpQuery(t, db, q); got != want {
+			t.Fatalf("%s:\n%s\nwant:\n%s", q, got, want)
+		}
+	}
+	expect(`SELECT count(*) FROM known`, "2\n(1 rows)\n")
+	expect(`SELECT table_name, raw FROM fineo.errors WHERE stage = 'ingest'`, "unknown unknown,d=x s=\"a b\",v=3 1709251200000000000\n(1 rows)\n")
+	// CREATE TABLE works, and the new table is strict.
+	dumpQuery(t, db, `CREATE TABLE unknown (time timestamptz, d text, v double precision) WITH (tags = 'd')`)
+	if err := db.Write(ctx, []Point{{Table: "unknown", Tags: map[string]string{"d": "x"}, Fields: map[string]any{"v": 3.0, "s": "a b"}, Time: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	expect(`SELECT v, _unmapped FROM unknown`, "3 {\"s\":\"a b\"}\n(1 rows)\n")
 }
