@@ -14,9 +14,15 @@ import (
 // loadDevOps writes the TSBS DevOps cpu data (hosts x duration at 10 s)
 // into db through the normal write path.
 func loadDevOps(b *testing.B, db *DB, hosts int, d time.Duration) int {
+	return loadDevOpsAt(b, db, hosts, d, 0)
+}
+
+// loadDevOpsAt is loadDevOps with the data shifted by offset.
+func loadDevOpsAt(b *testing.B, db *DB, hosts int, d, offset time.Duration) int {
 	b.Helper()
 	cfg := gen.DefaultConfig()
 	cfg.Scale, cfg.Duration = hosts, d
+	cfg.Start = cfg.Start.Add(offset)
 	g, err := gen.New(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -86,6 +92,85 @@ func benchDevOps(b *testing.B, db *DB, rows int) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				r, err := db.Query(context.Background(), q.sql)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for r.Next() {
+				}
+				r.Close()
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkIngestLateBinding measures the write path with a plain schema
+// and with late-binding changes in place (renamed columns whose old names
+// the writers keep sending, a type change with a conversion, a table
+// alias whose name the writers use): the target is under 10% slower.
+func BenchmarkIngestLateBinding(b *testing.B) {
+	for _, mode := range []string{"plain", "aliased"} {
+		b.Run(mode, func(b *testing.B) {
+			db, err := Open(b.TempDir(), &Options{CheckpointInterval: -1, CompactionInterval: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			ctx := context.Background()
+			loadDevOps(b, db, 2, 10*time.Minute) // creates the table and its fields
+			if mode == "aliased" {
+				for _, q := range []string{
+					`ALTER TABLE cpu RENAME COLUMN usage_user TO user_pct`,
+					`ALTER TABLE cpu RENAME COLUMN usage_system TO system_pct`,
+					`ALTER TABLE cpu RENAME COLUMN usage_idle TO idle_pct`,
+					`ALTER TABLE cpu ALTER COLUMN usage_nice TYPE double precision USING usage_nice / 100.0`,
+					`SELECT fineo.add_alias('cpu', 'usage_iowait', 'iowait')`,
+					`ALTER TABLE cpu RENAME TO host_cpu`,
+				} {
+					r, err := db.Query(ctx, q)
+					if err != nil {
+						b.Fatal(q, err)
+					}
+					r.Close()
+				}
+			}
+			b.ResetTimer()
+			rows := 0
+			for i := 0; i < b.N; i++ {
+				rows += loadDevOpsAt(b, db, 100, 10*time.Minute, time.Duration(i+1)*24*time.Hour)
+			}
+			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkConvertedColumn compares reading a column through a conversion
+// with reading a plain column of the same data.
+func BenchmarkConvertedColumn(b *testing.B) {
+	db, err := Open(b.TempDir(), &Options{CheckpointInterval: -1, CompactionInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	rows := loadDevOps(b, db, 100, 6*time.Hour)
+	for _, q := range []string{
+		`ALTER TABLE cpu ALTER COLUMN usage_nice TYPE double precision USING usage_nice * 9 / 5 + 32`,
+		`ALTER TABLE cpu ALTER COLUMN usage_user TYPE double precision`,
+	} {
+		r, err := db.Query(ctx, q)
+		if err != nil {
+			b.Fatal(q, err)
+		}
+		r.Close()
+	}
+	for _, q := range []struct{ name, sql string }{
+		{"plain", "SELECT hostname, avg(usage_user) FROM cpu GROUP BY 1"},
+		{"converted", "SELECT hostname, avg(usage_nice) FROM cpu GROUP BY 1"},
+	} {
+		b.Run(q.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				r, err := db.Query(ctx, q.sql)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/fineod/fineod/schema"
 	"github.com/fineod/fineod/sql"
@@ -219,12 +220,13 @@ func (db *DB) recordReadErrors(tenant uint32, errs []readError) {
 		return
 	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].time < errs[j].time })
+	now := time.Now().UnixNano()
 	var rows []schema.ErrorRow
 	var keys []storage.ReadErrorKey
 	for _, e := range errs {
 		keys = append(keys, storage.ReadErrorKey{Table: e.table.ID, Field: e.field, Series: e.series, Time: e.time})
 		raw, _ := json.Marshal(map[string]any{"series": e.series, "time": e.time, "field": e.column, "value": e.raw})
-		rows = append(rows, schema.ErrorRow{Time: e.time, Stage: schema.StageRead, Kind: schema.KindBadInput,
+		rows = append(rows, schema.ErrorRow{Time: now, Stage: schema.StageRead, Kind: schema.KindBadInput,
 			Database: e.table.Database, Table: e.table.Name, Message: e.message, Raw: raw})
 	}
 	n, err := db.rows.PutReadErrors(tenant, keys, rows)

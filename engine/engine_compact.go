@@ -132,6 +132,17 @@ func (db *DB) Compact(ctx context.Context, req CompactRequest) (CompactSummary, 
 	wg.Wait()
 	dropped, err := db.applyRetention(ctx, req)
 	sum.Dropped = dropped
+	if err == nil && db.opts.ErrorRetention > 0 {
+		before := time.Now().Add(-db.opts.ErrorRetention).UnixNano()
+		for _, ten := range db.cat.Tenants() {
+			if req.Tenant != "" && ten.Name != req.Tenant {
+				continue
+			}
+			if err := db.rows.DeleteErrorsBefore(ten.ID, before); err != nil {
+				return sum, err
+			}
+		}
+	}
 	return sum, err
 }
 

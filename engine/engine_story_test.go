@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -115,4 +116,71 @@ func TestLateBindingStory(t *testing.T) {
 			_ = sort.Strings
 		})
 	}
+}
+
+// TestStrictModeUnmapped: in a strict table a new field name gets no
+// column; its values read in _unmapped until the user maps it.
+func TestStrictModeUnmapped(t *testing.T) {
+	ctx := context.Background()
+	db := openTiersDB(t, t.TempDir())
+	defer db.Close()
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	w := func(f map[string]any, dt time.Duration) {
+		t.Helper()
+		if err := db.Write(ctx, []Point{{Table: "dev", Tags: map[string]string{"id": "x"}, Fields: f, Time: t0.Add(dt)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w(map[string]any{"temp": 20.5}, 0)
+	dumpQuery(t, db, `ALTER TABLE dev SET (strict = true)`)
+	w(map[string]any{"temp": 21.0, "hum": int64(40), "fw": "2.1"}, time.Minute)
+	if got := dumpQuery(t, db, `SELECT column_name FROM information_schema.columns WHERE table_name = 'dev' ORDER BY ordinal_position`); got != "time\nid\ntemp\n_unmapped\n(4 rows)\n" {
+		t.Fatalf("columns of a strict table:\n%s", got)
+	}
+	if got := dumpQuery(t, db, `SELECT temp, _unmapped FROM dev ORDER BY time`); got != "20.5 <nil>\n21 {\"fw\":\"2.1\",\"hum\":40}\n(2 rows)\n" {
+		t.Fatalf("_unmapped:\n%s", got)
+	}
+	// Map hum: a new column reads it, and _unmapped no longer holds it.
+	dumpQuery(t, db, `ALTER TABLE dev ADD COLUMN humidity bigint`)
+	dumpQuery(t, db, `SELECT fineo.add_alias('dev', 'humidity', 'hum')`)
+	if got := dumpQuery(t, db, `SELECT humidity, _unmapped FROM dev ORDER BY time`); got != "<nil> <nil>\n40 {\"fw\":\"2.1\"}\n(2 rows)\n" {
+		t.Fatalf("after mapping hum:\n%s", got)
+	}
+}
+
+// TestStrictTenant: in a strict tenant writes create no tables (their rows
+// go to the errors table, the other rows land) and new tables start strict.
+func TestStrictTenant(t *testing.T) {
+	ctx := context.Background()
+	db := openTiersDB(t, t.TempDir())
+	defer db.Close()
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	if err := db.Write(ctx, []Point{{Table: "known", Fields: map[string]any{"v": 1.0}, Time: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := dumpQuery(t, db, `SELECT fineo.set_strict('*', true)`); !strings.Contains(got, "is strict") {
+		t.Fatalf("set_strict: %s", got)
+	}
+	err := db.Write(ctx, []Point{
+		{Table: "known", Fields: map[string]any{"v": 2.0}, Time: t0.Add(time.Minute)},
+		{Table: "unknown", Tags: map[string]string{"d": "x"}, Fields: map[string]any{"v": 3.0, "s": "a b"}, Time: t0},
+	})
+	var se *StrictTableError
+	if !errors.As(err, &se) || len(se.Lines) != 1 || se.Tables[0] != "unknown" {
+		t.Fatalf("write to an unknown table in a strict tenant: %v", err)
+	}
+	expect := func(q, want string) {
+		t.Helper()
+		if got := dumpQuery(t, db, q); got != want {
+			t.Fatalf("%s:\n%s\nwant:\n%s", q, got, want)
+		}
+	}
+	expect(`SELECT count(*) FROM known`, "2\n(1 rows)\n")
+	expect(`SELECT table_name, raw FROM fineo.errors WHERE stage = 'ingest'`, "unknown unknown,d=x s=\"a b\",v=3 1709251200000000000\n(1 rows)\n")
+	// CREATE TABLE works, and the new table is strict.
+	dumpQuery(t, db, `CREATE TABLE unknown (time timestamptz, d text, v double precision) WITH (tags = 'd')`)
+	if err := db.Write(ctx, []Point{{Table: "unknown", Tags: map[string]string{"d": "x"}, Fields: map[string]any{"v": 3.0, "s": "a b"}, Time: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	expect(`SELECT v, _unmapped FROM unknown`, "3 {\"s\":\"a b\"}\n(1 rows)\n")
 }

@@ -400,3 +400,26 @@ func TestSchemaHistoryTable(t *testing.T) {
 		t.Fatalf("fineo.schema_history:\n%s", got)
 	}
 }
+
+func TestErrorRetention(t *testing.T) {
+	ctx := context.Background()
+	db := openTiersDB(t, t.TempDir())
+	defer db.Close()
+	if err := db.Write(ctx, []Point{{Table: "m", Fields: map[string]any{"v": 1.0}, Time: tiersDay0}}); err != nil {
+		t.Fatal(err)
+	}
+	tn, _ := db.cat.Tenant(schema.DefaultTenant)
+	now := time.Now()
+	if err := db.rows.PutErrors(tn.ID, []schema.ErrorRow{
+		{Time: now.Add(-31 * 24 * time.Hour).UnixNano(), Stage: schema.StageIngest, Kind: schema.KindBadInput, Message: "old"},
+		{Time: now.Add(-29 * 24 * time.Hour).UnixNano(), Stage: schema.StageIngest, Kind: schema.KindBadInput, Message: "recent"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Compact(ctx, CompactRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := dumpQuery(t, db, `SELECT message FROM fineo.errors`); got != "recent\n(1 rows)\n" {
+		t.Fatalf("errors after retention: %s", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -147,6 +148,10 @@ func (db *DB) WriteBatch(ctx context.Context, tenant string, b *schema.Builder) 
 	if b.Database == "" {
 		b.Database = schema.DefaultDatabase
 	}
+	rejected := db.rejectUnknownTables(tenant, b)
+	if b.Rows() == 0 && len(b.Errors()) == 0 {
+		return rejected
+	}
 	var batch *schema.Batch
 	for attempt := 0; ; attempt++ {
 		var ok bool
@@ -177,7 +182,53 @@ func (db *DB) WriteBatch(ctx context.Context, tenant string, b *schema.Builder) 
 	db.m.rowsWritten.Add(uint64(b.Rows()))
 	db.m.valuesWritten.Add(uint64(b.Values()))
 	db.m.batchBytes.Add(uint64(len(p)))
+	if rejected != nil {
+		return rejected
+	}
 	return nil
+}
+
+// StrictTableError reports rows a strict tenant rejected because they name
+// tables that do not exist (writes do not create tables there). The other
+// rows of the write are stored; each rejected row is in the errors table
+// with its line protocol.
+type StrictTableError struct {
+	Tenant string
+	Tables []string
+	Lines  []string // the rejected rows as line protocol
+}
+
+func (e *StrictTableError) Error() string {
+	return fmt.Sprintf("tenant %q is strict: %d rows name tables that do not exist (%s); create them first (CREATE TABLE) or turn strict mode off",
+		e.Tenant, len(e.Lines), strings.Join(e.Tables, ", "))
+}
+
+// rejectUnknownTables removes from b the rows of tables a strict tenant
+// does not have, recording each as an error row.
+func (db *DB) rejectUnknownTables(tenant string, b *schema.Builder) *StrictTableError {
+	ten, ok := db.cat.Tenant(tenant)
+	if !ok || !ten.Strict {
+		return nil
+	}
+	var rej *StrictTableError
+	now := time.Now().UnixNano()
+	for _, name := range b.TableNames() {
+		if _, ok := db.cat.WriteTable(ten.ID, b.Database, name); ok {
+			continue
+		}
+		lines := b.RemoveTable(name)
+		if rej == nil {
+			rej = &StrictTableError{Tenant: tenant}
+		}
+		rej.Tables = append(rej.Tables, name)
+		rej.Lines = append(rej.Lines, lines...)
+		for _, l := range lines {
+			b.AddError(schema.ErrorRow{Time: now, Stage: schema.StageIngest, Kind: schema.KindBadInput,
+				Database: b.Database, Table: name, Raw: []byte(l),
+				Message: fmt.Sprintf("table %q does not exist and tenant %q is strict: writes do not create tables", name, tenant)})
+		}
+	}
+	return rej
 }
 
 // maxProposeWait bounds how long a write waits for room in the log when

@@ -49,6 +49,9 @@ type Options struct {
 	// partitions older than now minus it are dropped. Default 0, keep
 	// forever.
 	RetentionDefault time.Duration
+	// ErrorRetention is how long rows stay in the errors table. Default
+	// 30 days; negative keeps them forever.
+	ErrorRetention time.Duration
 	// CompactionHook, if set, is called after each step of every partition
 	// compaction with the step's name (see storage.CompactOptions.Hook).
 	// For crash tests.
@@ -83,6 +86,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.SegmentTargetBytes <= 0 {
 		r.SegmentTargetBytes = 256 << 20
+	}
+	if r.ErrorRetention == 0 {
+		r.ErrorRetention = 30 * 24 * time.Hour
 	}
 	if r.MaxSegmentsPerPartition <= 0 {
 		r.MaxSegmentsPerPartition = 8

@@ -99,6 +99,9 @@ type HistoryEntry struct {
 // and the problem. On success the table's SchemaVersion and the catalog's
 // Version are bumped and a HistoryEntry is appended. Call it in log order.
 func (c *Catalog) ApplyAlter(a *Alter, index uint64) (*Table, error) {
+	if a.Tenant != "" && a.Table == "" {
+		return nil, c.applyTenantAlter(a, index)
+	}
 	if a.Tenant == "" || a.Database == "" || a.Table == "" {
 		return nil, fmt.Errorf("schema: alter without tenant, database or table")
 	}
@@ -543,4 +546,30 @@ func (tx *alterTx) alterType(t *Table, op *AlterOp) (string, error) {
 	}
 	col.Type = typ
 	return desc + " using " + op.Expr, nil
+}
+
+// applyTenantAlter applies an Alter without a table: a tenant-wide
+// setting. Only OpSetStrict is one; the tenant is created if needed.
+func (c *Catalog) applyTenantAlter(a *Alter, index uint64) error {
+	if len(a.Ops) != 1 || a.Ops[0].Op != OpSetStrict {
+		return fmt.Errorf("schema: alter of tenant %q: only strict mode is a tenant setting", a.Tenant)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ten, ok := c.mu.tenants[a.Tenant]
+	if !ok {
+		return fmt.Errorf("schema: tenant %q does not exist", a.Tenant)
+	}
+	nt := *ten
+	nt.Strict = a.Ops[0].Enabled
+	c.mu.tenants[nt.Name] = &nt
+	c.mu.tenantsByID[nt.ID] = &nt
+	c.mu.version++
+	change := "set tenant strict mode off"
+	if nt.Strict {
+		change = "set tenant strict mode on"
+	}
+	c.mu.history = append(c.mu.history, HistoryEntry{Time: a.Time, User: a.User, TenantID: nt.ID,
+		Database: a.Database, Change: change, Statement: a.Statement, Index: index})
+	return nil
 }

@@ -1,7 +1,10 @@
 package schema
 
 import (
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // Builder collects rows by name, grouped by table and series, for one write
@@ -353,4 +356,100 @@ func (b *Builder) Resolve(cat *Catalog, tenant string) (batch *Batch, ok bool) {
 		batch.Tables = append(batch.Tables, out)
 	}
 	return batch, true
+}
+
+// TableNames lists the tables the builder has rows for, in first-seen
+// order.
+func (b *Builder) TableNames() []string {
+	out := make([]string, len(b.order))
+	for i, tb := range b.order {
+		out[i] = tb.name
+	}
+	return out
+}
+
+// RemoveTable drops the rows of one table from the builder and returns
+// them as line protocol (a record of what was rejected), one line per row.
+func (b *Builder) RemoveTable(name string) []string {
+	tb, ok := b.tables[name]
+	if !ok {
+		return nil
+	}
+	var lines []string
+	for _, sb := range tb.order {
+		for r, t := range sb.times {
+			var line strings.Builder
+			line.WriteString(lpEscape(name, " ,"))
+			for k := 0; k+1 < len(sb.tags); k += 2 {
+				line.WriteString("," + lpEscape(sb.tags[k], " ,=") + "=" + lpEscape(sb.tags[k+1], " ,="))
+			}
+			sep := " "
+			for _, c := range sb.cols {
+				k, ok := c.has(r)
+				if !ok {
+					continue
+				}
+				b.values--
+				line.WriteString(sep + lpEscape(c.name, " ,=") + "=" + c.valueText(k))
+				sep = ","
+			}
+			line.WriteString(" " + strconv.FormatInt(t, 10))
+			lines = append(lines, line.String())
+		}
+		b.rows -= len(sb.times)
+	}
+	delete(b.tables, name)
+	b.order = slices.DeleteFunc(b.order, func(x *tableBuf) bool { return x == tb })
+	return lines
+}
+
+func lpEscape(s, special string) string {
+	if !strings.ContainsAny(s, special+"\\") {
+		return s
+	}
+	var sb strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(special, r) || r == '\\' {
+			sb.WriteByte('\\')
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
+}
+
+// has reports whether row r has a value, and its index among the values.
+func (c *colBuf) has(r int) (int, bool) {
+	if r >= c.n {
+		return 0, false
+	}
+	if !c.absent {
+		return r, true
+	}
+	if c.present[r>>3]&(1<<(uint(r)&7)) == 0 {
+		return 0, false
+	}
+	k := 0
+	for j := 0; j < r; j++ {
+		if c.present[j>>3]&(1<<(uint(j)&7)) != 0 {
+			k++
+		}
+	}
+	return k, true
+}
+
+// valueText is row r's value in line protocol.
+func (c *colBuf) valueText(k int) string {
+	switch c.typ {
+	case TypeFloat:
+		return strconv.FormatFloat(c.f[k], 'g', -1, 64)
+	case TypeInt:
+		return strconv.FormatInt(c.i[k], 10) + "i"
+	case TypeUint:
+		return strconv.FormatUint(uint64(c.i[k]), 10) + "u"
+	case TypeString:
+		return strconv.Quote(string(c.s[k]))
+	case TypeBool:
+		return strconv.FormatBool(c.b[k])
+	}
+	return ""
 }

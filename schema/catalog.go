@@ -100,6 +100,10 @@ type Tenant struct {
 	ID        uint32   `json:"id"`
 	Name      string   `json:"name"`
 	Databases []string `json:"databases"`
+	// Strict: writes do not create tables (a row naming an unknown table
+	// is rejected into the errors table; CREATE TABLE still works), and
+	// tables created in the tenant start strict.
+	Strict bool `json:"strict,omitempty"`
 }
 
 // Catalog is the schema of every tenant: tenants, databases, tables with
@@ -412,6 +416,7 @@ func (c *Catalog) Apply(e *Ensure, index uint64) (changed bool, err error) {
 		t = &Table{ID: c.mu.nextTable, TenantID: ten.ID, Database: e.Database, Name: e.Table, Created: int64(index)}
 		c.mu.nextTable++
 	}
+	created := !ok
 	var logical *Table
 	if t.MemberOf != 0 {
 		if l, ok := c.mu.tablesByID[t.MemberOf]; ok {
@@ -433,6 +438,11 @@ func (c *Catalog) Apply(e *Ensure, index uint64) (changed bool, err error) {
 		if logical != nil {
 			logical.claim(f.Name, f.Type, Source{Table: t.ID, Field: f.ID})
 		}
+	}
+	if created && ten.Strict {
+		// The fields the creating change declares (CREATE TABLE) are
+		// columns; later new names are not.
+		t.Strict = true
 	}
 	c.mu.tables[keyOf(t)] = t
 	c.mu.tablesByID[t.ID] = t

@@ -71,7 +71,7 @@ import (
 //	fineo.remove_alias(table, column, raw_field) remove_field_alias
 //	fineo.add_table_alias(table, alias)          add_table_alias
 //	fineo.remove_table_alias(table, alias)       remove_table_alias
-//	fineo.set_strict(table, boolean)             set_strict
+//	fineo.set_strict(table, boolean)             set_strict ('*': the tenant's setting)
 //	fineo.restore_column(table, column)          restore_column (a dropped column)
 //	fineo.set_ttl(table, ttl)                    set_ttl (ttl as in SET (ttl = ...))
 //
@@ -823,6 +823,23 @@ func (c *schemaCall) run(ec *execCtx, res *Result) error {
 			return errorf("22004", "argument %d of fineo.%s must not be null", i+1, c.name)
 		}
 		vals[i] = constFromVec(v, 0)
+	}
+	if c.name == "set_strict" && vals[0].s == "*" {
+		// The tenant's setting: writes create no tables, new tables start
+		// strict.
+		al := s.newAlter(ec, s.database, "", c.query)
+		al.Ops = []schema.AlterOp{{Op: schema.OpSetStrict, Enabled: vals[1].b}}
+		if err := s.alterTable(ec.ctx, al); err != nil {
+			return err
+		}
+		msg := "tenant " + quoteName(s.tenant) + " is strict: writes do not create tables, and new tables start strict"
+		if !vals[1].b {
+			msg = "tenant " + quoteName(s.tenant) + " is not strict"
+		}
+		res.batches = []*Batch{{Len: 1, Cols: []Vector{{Type: TypeText, Str: []string{msg}}}}}
+		res.rows = 1
+		res.tag = "SELECT 1"
+		return nil
 	}
 	t, db, err := s.tableByName(vals[0].s)
 	if err != nil {

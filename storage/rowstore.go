@@ -556,3 +556,13 @@ func (s *RowStore) PutReadErrors(tenant uint32, keys []ReadErrorKey, rows []sche
 
 // readErrMu makes check-then-write of read-error markers atomic.
 var readErrMu sync.Mutex
+
+// DeleteErrorsBefore deletes a tenant's error rows recorded before t.
+func (s *RowStore) DeleteErrorsBefore(tenant uint32, t int64) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	lo := binary.BigEndian.AppendUint32([]byte{prefixErrors}, tenant)
+	hi := binary.BigEndian.AppendUint64(append([]byte(nil), lo...), encodeTime(t))
+	return s.db.DeleteRange(lo, hi, pebble.NoSync)
+}

@@ -46,6 +46,7 @@ type compactConfig struct {
 	targetBytes  int64
 	retention    time.Duration
 	rowGroupRows int
+	errRetention time.Duration
 }
 
 func (c compactConfig) options(o *engine.Options) {
@@ -55,6 +56,7 @@ func (c compactConfig) options(o *engine.Options) {
 	o.SegmentTargetBytes = c.targetBytes
 	o.RetentionDefault = c.retention
 	o.RowGroupRows = c.rowGroupRows
+	o.ErrorRetention = c.errRetention
 	// For crash tests only: kill the process at a compaction step.
 	if step := os.Getenv("FINEOD_TEST_CRASH_AT_COMPACTION_STEP"); step != "" {
 		o.CompactionHook = func(s string) {
@@ -73,6 +75,7 @@ func addCompactFlags(f *pflag.FlagSet, c *compactConfig) {
 	f.Int64Var(&c.targetBytes, "segment-target-bytes", 256<<20, "segments smaller than this are merged into larger ones")
 	f.DurationVar(&c.retention, "retention", 0, "default TTL of tables that set none (0: keep forever); whole expired days are dropped")
 	f.IntVar(&c.rowGroupRows, "row-group-rows", 0, "rows per Parquet row group (0: the default, 131072)")
+	f.DurationVar(&c.errRetention, "errors-retention", 30*24*time.Hour, "how long rows stay in fineo.errors (negative: forever)")
 }
 
 func newServeCmd() *cobra.Command {
