@@ -19,9 +19,16 @@
 // index before Open returns. A background checkpoint flushes the row store
 // and lets the log release the segments before the flushed index.
 //
-// SQL (engine_sql.go, engine_sqlscan.go, engine_query.go): the DB
-// implements the catalog and column-batch scanner package sql declares —
-// logical columns over physical fields with casts on read, tag and time
+// SQL (engine_sql.go, engine_sqlscan.go, engine_bind.go, engine_query.go):
+// the DB implements the catalog and column-batch scanner package sql
+// declares. Late binding (engine_bind.go): a logical table is bound at
+// each catalog version — its SQL columns are its tags and its members',
+// its visible logical columns (with their aliases) and _unmapped; every
+// physical field of it and its member tables feeds columns by source rank,
+// raw (cast on read) or through a compiled conversion that the scan
+// evaluates per batch. The first non-null source wins; a value that does
+// not convert reads as NULL and is written once to the errors table (a
+// marker key per value). Also: tag and time
 // pushdown through the series and tag indexes, field-filter hints,
 // last-point-per-series seeks, two scan workers for large scans — and
 // db.Query runs SQL on it. engine_systables.go serves fineo.errors and
