@@ -42,8 +42,11 @@ type boundTable struct {
 	unmapped int                          // index of _unmapped; -1 if the table has none
 	rawNames map[uint32]map[uint32]string // physical table -> field id -> raw name
 	// converted marks columns with a converted source: scan-side field
-	// filters skip them (the filter must see converted values).
+	// filters skip them (the filter must see converted values). multi
+	// marks columns with several sources: a filter on one source's value
+	// cannot know which source wins, so they are skipped too.
 	converted []bool
+	multi     []bool
 }
 
 // bindCache holds the bound tables of the current catalog version.
@@ -163,14 +166,20 @@ func (db *DB) newBoundTable(t *schema.Table, version uint64) (*boundTable, error
 		}
 	}
 	bt.converted = make([]bool, len(bt.cols)+1)
+	bt.multi = make([]bool, len(bt.cols)+1)
+	sources := make([]int, len(bt.cols)+1)
 	for _, byField := range bt.feeds {
 		for _, fs := range byField {
 			for _, f := range fs {
 				if f.conv >= 0 {
 					bt.converted[f.col] = true
 				}
+				sources[f.col]++
 			}
 		}
+	}
+	for i, n := range sources {
+		bt.multi[i] = n > 1
 	}
 	if un := db.cat.Unmapped(t); len(un) > 0 || t.Strict {
 		if _, dup := bt.colIdx[unmappedColumn]; !dup {

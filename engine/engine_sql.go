@@ -193,7 +193,7 @@ func newScanLayout(bt *boundTable, spec sql.ScanSpec) (*scanLayout, error) {
 	// plain field columns (a converted column must be converted first).
 	for _, ff := range spec.FieldFilters {
 		ci, ok := bt.colIdx[ff.Column]
-		if !ok || bt.cols[ci].Kind != sql.KindField || ci == bt.unmapped || bt.converted[ci] {
+		if !ok || bt.cols[ci].Kind != sql.KindField || ci == bt.unmapped || bt.converted[ci] || bt.multi[ci] {
 			continue
 		}
 		l.filters = append(l.filters, fieldFilter{FieldFilter: ff, scratch: sql.Vector{Type: bt.cols[ci].Type}})
