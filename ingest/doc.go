@@ -11,8 +11,10 @@
 // write.
 //
 // events.go serves POST /api/v1/events, JSON events (one object or an array):
-// table and time keys, tags, flattened fields, and a result per event by
-// position; see the comment at the top of the file for the rules.
+// table and time keys (configurable, and per request), time patterns (per
+// table or per request: Go layouts, strftime patterns, rfc3339, epoch
+// units), tags, flattened fields, and a result per event by position; see
+// the comment at the top of the file for the rules.
 //
 // The package declares the Writer interface it needs; the engine implements
 // it. It does not import the engine.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,15 +19,15 @@ import (
 // JSON events (POST /api/v1/events): the IoT API. The body is one JSON
 // object or an array of them; each object is one row:
 //
-//   - its table is the value of the first of Config.EventTableKeys it has
-//     (default "metrictype", then "table");
-//   - its time is the value of Config.EventTimeKey (default "timestamp"): a
-//     number of seconds, milliseconds, microseconds or nanoseconds since the
-//     epoch, told apart by magnitude (below 1e10 seconds, below 1e13
-//     milliseconds, below 1e16 microseconds, else nanoseconds — so a
-//     millisecond time before 1970-04-26 reads as seconds; decimal
-//     fractions are exact to the nanosecond), or an RFC 3339 string;
-//     absent means the server's time;
+//   - its table is the value of the first of the table keys it has: the
+//     request's table_key parameter (comma separated), else
+//     Config.EventTableKeys (default "metrictype", then "table");
+//   - its time is the value of the time key: the request's time_key
+//     parameter, else Config.EventTimeKey (default "timestamp"); absent or
+//     null means the server's time. How the time is read is decided by a
+//     time pattern (below): the request's time_format parameter, else
+//     Config.EventTimePatterns[table], else Config.EventTimePatterns["*"],
+//     else the default rules;
 //   - the keys named in the tags query parameter (comma separated), and
 //     every key of a "tags" object, are tags (their values as text);
 //   - every other key is a field: numbers as double precision, strings as
@@ -34,9 +35,41 @@ import (
 //     ("gps": {"lat": 1} is the field "gps.lat"); arrays are kept as their
 //     JSON text; null means no value.
 //
+// Default time rules (no pattern): a JSON number, or a string that holds
+// exactly a JSON number ("1700000000"), is a time since the epoch whose
+// unit is told by magnitude: below 1e10 seconds, below 1e13 milliseconds,
+// below 1e16 microseconds, else nanoseconds (so a millisecond time before
+// 1970-04-26 reads as seconds; decimal fractions are exact to the
+// nanosecond). Any other string must be RFC 3339.
+//
+// A time pattern is one of
+//
+//   - a name: "rfc3339" (an RFC 3339 string only), or "epoch_s",
+//     "epoch_ms", "epoch_us", "epoch_ns" (a number, or a string holding
+//     one, in that unit, whatever its magnitude);
+//   - a strftime-style pattern, told by a "%": %Y year, %y two-digit
+//     year (69-99 are 19xx), %m month, %d day, %e space-padded day, %j day
+//     of the year, %H hour, %I hour of 12, %p AM/PM, %M minute, %S second,
+//     %f fraction of a second (after a '.' or ',', any number of digits,
+//     may be absent), %b or %h month name (Jan), %B full month name, %a /
+//     %A weekday name, %z numeric zone (Z, +0200 or +02:00), %Z zone name
+//     (only UTC and GMT offsets are applied; other names read as UTC), %%
+//     a literal %. Other text is literal; a pattern whose literal text Go
+//     would read as a layout element (a digit 1-6, "Jan", "Mon", "PM",
+//     "MST") is refused;
+//   - otherwise a Go reference layout ("2006-01-02 15:04:05"), which must
+//     contain at least one element of the reference time.
+//
+// A time without a zone is UTC. Layout patterns read a string, or a JSON
+// number by its digits (20240601 with "%Y%m%d"). Times must fall within
+// the years 1678 to 2262 (int64 nanoseconds).
+//
 // The answer lists each event's result by position. Events that cannot be
-// stored (no table, a bad time, not an object) are rejected one by one and
-// stored in the errors table; the others are written.
+// stored (no table, a time that does not match its pattern, not an object)
+// are rejected one by one, stored in the errors table and counted in
+// fineo_errors_total{stage="ingest",kind="bad_input"}; the others are
+// written. A time_format that is not a valid pattern, or a body that is
+// not JSON, fails the whole request with 400.
 
 // DefaultEventTableKeys and DefaultEventTimeKey are the keys events use by
 // default.
@@ -52,19 +85,62 @@ type eventResult struct {
 	Error  string `json:"error,omitempty"`
 }
 
+// eventOptions are the per-request rules for reading events.
+type eventOptions struct {
+	tableKeys []string
+	timeKey   string
+	tagKeys   map[string]bool
+	pattern   *timePattern // time_format, or nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, k := range strings.Split(s, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (h *Handler) eventOptions(q url.Values) (eventOptions, error) {
+	o := eventOptions{tableKeys: h.cfg.EventTableKeys, timeKey: h.cfg.EventTimeKey, tagKeys: map[string]bool{}}
+	if ks := splitList(q.Get("table_key")); len(ks) > 0 {
+		o.tableKeys = ks
+	}
+	if k := strings.TrimSpace(q.Get("time_key")); k != "" {
+		o.timeKey = k
+	}
+	for _, k := range splitList(q.Get("tags")) {
+		o.tagKeys[k] = true
+	}
+	if f := q.Get("time_format"); f != "" {
+		p, err := compileTimePattern(f)
+		if err != nil {
+			return o, fmt.Errorf("invalid time_format: %v", err)
+		}
+		o.pattern = p
+	}
+	return o, nil
+}
+
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	h.requests.Inc()
 	q := r.URL.Query()
 	database := databaseName(q.Get("db"))
-	tagKeys := map[string]bool{}
-	for _, k := range strings.Split(q.Get("tags"), ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			tagKeys[k] = true
-		}
+	opts, err := h.eventOptions(q)
+	if err != nil {
+		h.fail(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	buf := h.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
-	defer h.bufs.Put(buf)
+	defer func() {
+		if buf.Cap() <= 4*int(h.cfg.MaxBodyBytes) {
+			h.bufs.Put(buf)
+		}
+	}()
 	if err := h.readBody(buf, r); err != nil {
 		var tooLarge *tooLargeError
 		if errors.As(err, &tooLarge) {
@@ -86,7 +162,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	results := make([]eventResult, len(raws))
 	rejected := 0
 	for i, raw := range raws {
-		table, err := h.addEvent(b, raw, tagKeys, now)
+		table, err := h.addEvent(b, raw, &opts, now)
 		results[i] = eventResult{Index: i, Status: "ok", Table: table}
 		if err != nil {
 			rejected++
@@ -132,7 +208,7 @@ func splitEvents(body []byte) ([]json.RawMessage, error) {
 }
 
 // addEvent adds one event as a row of b and returns its table.
-func (h *Handler) addEvent(b *schema.Builder, raw json.RawMessage, tagKeys map[string]bool, now time.Time) (string, error) {
+func (h *Handler) addEvent(b *schema.Builder, raw json.RawMessage, o *eventOptions, now time.Time) (string, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var ev map[string]any
@@ -140,7 +216,7 @@ func (h *Handler) addEvent(b *schema.Builder, raw json.RawMessage, tagKeys map[s
 		return "", fmt.Errorf("not a JSON object")
 	}
 	table := ""
-	tableKeys := h.cfg.EventTableKeys
+	tableKeys := o.tableKeys
 	if len(tableKeys) == 0 {
 		tableKeys = DefaultEventTableKeys
 	}
@@ -154,13 +230,20 @@ func (h *Handler) addEvent(b *schema.Builder, raw json.RawMessage, tagKeys map[s
 	if table == "" {
 		return "", fmt.Errorf("no table: the event needs a non-empty string %q", strings.Join(tableKeys, `" or "`))
 	}
-	timeKey := h.cfg.EventTimeKey
+	timeKey := o.timeKey
 	if timeKey == "" {
 		timeKey = DefaultEventTimeKey
 	}
 	t := now.UnixNano()
 	if v, ok := ev[timeKey]; ok && v != nil {
-		ts, err := eventTime(v)
+		p := o.pattern
+		if p == nil {
+			p = h.tablePattern(table)
+		}
+		if p != nil && p.err != nil {
+			return table, p.err
+		}
+		ts, err := parseEventTime(v, p)
 		if err != nil {
 			return table, fmt.Errorf("%s: %v", timeKey, err)
 		}
@@ -181,7 +264,7 @@ func (h *Handler) addEvent(b *schema.Builder, raw json.RawMessage, tagKeys map[s
 				flatten(name+".", sub)
 				continue
 			}
-			if prefix == "" && tagKeys[k] {
+			if prefix == "" && o.tagKeys[k] {
 				tags = append(tags, kv{k, v})
 				continue
 			}
@@ -233,104 +316,6 @@ func (h *Handler) addEvent(b *schema.Builder, raw json.RawMessage, tagKeys map[s
 	}
 	b.EndRow()
 	return table, nil
-}
-
-// eventTime reads an event's time: epoch seconds, milliseconds,
-// microseconds or nanoseconds by magnitude, or RFC 3339.
-func eventTime(v any) (int64, error) {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return epochInt(i)
-		}
-		if ns, ok, err := epochDecimal(string(x)); ok {
-			return ns, err
-		}
-		f, err := x.Float64()
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0, fmt.Errorf("%s is not a time", x)
-		}
-		return epochFloat(f)
-	case string:
-		t, err := time.Parse(time.RFC3339Nano, x)
-		if err != nil {
-			return 0, fmt.Errorf("%q is neither epoch time nor RFC 3339", x)
-		}
-		return t.UnixNano(), nil
-	}
-	return 0, fmt.Errorf("%v is not a time", v)
-}
-
-// epochUnit is the nanoseconds per unit of an epoch number of magnitude a.
-func epochUnit(a float64) int64 {
-	switch {
-	case a < 1e10:
-		return 1e9 // seconds
-	case a < 1e13:
-		return 1e6 // milliseconds
-	case a < 1e16:
-		return 1e3 // microseconds
-	}
-	return 1 // nanoseconds
-}
-
-var errTimeRange = errors.New("time out of range (years 1678 to 2262)")
-
-// epochInt scales an integer epoch time to nanoseconds exactly.
-func epochInt(i int64) (int64, error) {
-	a := math.Abs(float64(i))
-	u := epochUnit(a)
-	if a > float64(math.MaxInt64/u) {
-		return 0, errTimeRange
-	}
-	return i * u, nil
-}
-
-// epochDecimal reads a plain decimal ("1717200000.25") exactly: the
-// integer part picks the unit, the fraction is kept to the nanosecond. ok
-// is false for other forms (exponents), which epochFloat reads.
-func epochDecimal(s string) (ns int64, ok bool, err error) {
-	ip, fp, found := strings.Cut(s, ".")
-	if !found || strings.ContainsAny(s, "eE") {
-		return 0, false, nil
-	}
-	neg := strings.HasPrefix(ip, "-")
-	i, err := strconv.ParseInt(ip, 10, 64)
-	if err != nil {
-		return 0, false, nil
-	}
-	base, err := epochInt(i)
-	if err != nil {
-		return 0, true, err
-	}
-	u := epochUnit(math.Abs(float64(i)))
-	// fraction of one unit, in nanoseconds: digits beyond the
-	// nanosecond are dropped.
-	var frac int64
-	scale := u
-	for _, c := range fp {
-		if c < '0' || c > '9' {
-			return 0, false, nil
-		}
-		scale /= 10
-		frac += int64(c-'0') * scale
-		if scale == 0 {
-			break
-		}
-	}
-	if neg {
-		return base - frac, true, nil
-	}
-	return base + frac, true, nil
-}
-
-// epochFloat scales a fractional epoch time to nanoseconds.
-func epochFloat(f float64) (int64, error) {
-	ns := f * float64(epochUnit(math.Abs(f)))
-	if math.Abs(ns) >= math.MaxInt64 {
-		return 0, errTimeRange
-	}
-	return int64(math.Round(ns)), nil
 }
 
 func scalarText(v any) string {

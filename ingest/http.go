@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,34 @@ type Config struct {
 	// EventTimeKey is the key of a JSON event's time. Default
 	// DefaultEventTimeKey.
 	EventTimeKey string
+	// EventTimePatterns maps a table name to the pattern its JSON events'
+	// times are written in (see events.go for the patterns); the key "*"
+	// applies to tables not listed. A table without a pattern uses the
+	// default rules (epoch by magnitude, or RFC 3339).
+	EventTimePatterns map[string]string
+}
+
+// Validate reports the first invalid setting of c. NewHandler accepts an
+// invalid configuration (events of a table whose pattern is invalid are
+// rejected one by one, naming the problem); servers call Validate first
+// to refuse it at startup instead.
+func (c Config) Validate() error {
+	for _, k := range c.EventTableKeys {
+		if k == "" {
+			return errors.New("event table keys: empty key")
+		}
+	}
+	tables := make([]string, 0, len(c.EventTimePatterns))
+	for t := range c.EventTimePatterns {
+		tables = append(tables, t)
+	}
+	sort.Strings(tables)
+	for _, t := range tables {
+		if err := CheckTimePattern(c.EventTimePatterns[t]); err != nil {
+			return fmt.Errorf("event time pattern of table %q: %v", t, err)
+		}
+	}
+	return nil
 }
 
 // Handler serves the InfluxDB-compatible write endpoints. It is safe for
@@ -66,6 +95,8 @@ type Handler struct {
 	parsers  sync.Pool // *lineprotocol.Parser
 	builders sync.Pool // *schema.Builder
 	bufs     sync.Pool // *bytes.Buffer
+
+	timePatterns map[string]*timePattern // Config.EventTimePatterns, compiled
 
 	requests     *metrics.Counter
 	bytesIn      *metrics.Counter
@@ -104,10 +135,27 @@ func NewHandler(w Writer, cfg Config) *Handler {
 		tooLarge:     r.Counter("fineo_http_write_too_large_total", "Write requests rejected for their size."),
 		writeFailure: r.Counter("fineo_http_write_failures_total", "Write requests that failed with a server error."),
 	}
+	h.timePatterns = make(map[string]*timePattern, len(cfg.EventTimePatterns))
+	for table, src := range cfg.EventTimePatterns {
+		p, err := compileTimePattern(src)
+		if err != nil {
+			h.log.Error("invalid event time pattern; events of the table are rejected", "table", table, "err", err)
+			p = &timePattern{src: src, err: fmt.Errorf("the configured time pattern of table %q is invalid: %v", table, err)}
+		}
+		h.timePatterns[table] = p
+	}
 	h.parsers.New = func() any { return new(lineprotocol.Parser) }
 	h.builders.New = func() any { return schema.NewBuilder("") }
 	h.bufs.New = func() any { return new(bytes.Buffer) }
 	return h
+}
+
+// tablePattern is the configured time pattern of table's events, or nil.
+func (h *Handler) tablePattern(table string) *timePattern {
+	if p, ok := h.timePatterns[table]; ok {
+		return p
+	}
+	return h.timePatterns["*"]
 }
 
 // Register adds the endpoints to mux.
