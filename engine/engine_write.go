@@ -198,6 +198,9 @@ type StrictTableError struct {
 	Lines  []string // the rejected rows as line protocol
 }
 
+// RejectedLines returns the refused rows as line protocol.
+func (e *StrictTableError) RejectedLines() []string { return e.Lines }
+
 func (e *StrictTableError) Error() string {
 	return fmt.Sprintf("tenant %q is strict: %d rows name tables that do not exist (%s); create them first (CREATE TABLE) or turn strict mode off",
 		e.Tenant, len(e.Lines), strings.Join(e.Tables, ", "))

@@ -31,6 +31,15 @@ type Writer interface {
 	CreateDatabase(ctx context.Context, tenant, name string) error
 }
 
+// RejectedRows is an error of WriteBatch that refused some rows and wrote
+// the others (rows naming tables a strict tenant does not have). The
+// refused rows are in the errors table; RejectedLines gives them as line
+// protocol.
+type RejectedRows interface {
+	error
+	RejectedLines() []string
+}
+
 // DefaultMaxBodyBytes is the default limit of one request body (after gzip
 // decompression).
 const DefaultMaxBodyBytes = 10 << 20
@@ -309,7 +318,22 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, database string,
 		}
 		b.EndRow()
 	}
-	if err := h.w.WriteBatch(r.Context(), tenant, b); err != nil {
+	err := h.w.WriteBatch(r.Context(), tenant, b)
+	var rej RejectedRows
+	if errors.As(err, &rej) {
+		// Rows the database refused (tables a strict tenant does not
+		// have): the others were written; answer as for bad lines.
+		lines := rej.RejectedLines()
+		h.rejected.Add(uint64(nbad + len(lines)))
+		msg := fmt.Sprintf("partial write: %d of %d lines rejected (the other %d were written): %v",
+			nbad+len(lines), nbad+len(lines)+b.Rows(), b.Rows(), err)
+		writeJSON(w, http.StatusBadRequest, map[string]any{
+			"code": "invalid", "error": msg, "message": msg,
+			"written": b.Rows(), "rejected": nbad + len(lines), "lines": bad,
+		})
+		return
+	}
+	if err != nil {
 		h.writeFailure.Inc()
 		h.log.Error("write failed", "database", database, "err", err)
 		status := http.StatusInternalServerError

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -285,5 +286,30 @@ func TestInfluxDBGoClient(t *testing.T) {
 	ok, err := client.Ping(context.Background())
 	if err != nil || !ok {
 		t.Fatalf("client ping: %v %v", ok, err)
+	}
+}
+
+// TestStrictTenantRejectsUnknownTables: in a strict tenant a write to an
+// unknown table is a partial write: 400 naming it, the other lines stored.
+func TestStrictTenantRejectsUnknownTables(t *testing.T) {
+	db, srv := newServer(t, ingest.Config{})
+	if code, _ := post(t, srv.URL+"/write?db=plant", "", []byte("known v=1 1\n")); code != http.StatusNoContent {
+		t.Fatalf("first write: %d", code)
+	}
+	rows, err := db.QueryDatabase(context.Background(), "plant", `SELECT fineo.set_strict('*', true)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	code, m := post(t, srv.URL+"/write?db=plant", "", []byte("known v=2 2\nnew_table v=3 3\n"))
+	if code != http.StatusBadRequest || m["written"] != 1.0 || m["rejected"] != 1.0 || !strings.Contains(fmt.Sprint(m["error"]), "new_table") {
+		t.Fatalf("strict write: %d %v", code, m)
+	}
+	if got := scan(t, db, "plant", "known"); len(got) != 2 {
+		t.Fatalf("known has %d rows", len(got))
+	}
+	errs, err := db.Errors(context.Background(), schema.DefaultTenant)
+	if err != nil || len(errs) != 1 || string(errs[0].Raw) != "new_table v=3 3" {
+		t.Fatalf("errors: %+v %v", errs, err)
 	}
 }

@@ -36,6 +36,10 @@ type serveConfig struct {
 	checkpoint   time.Duration
 	walSegment   int64
 	compact      compactConfig
+
+	eventTableKeys    []string
+	eventTimeKey      string
+	eventTimePatterns []string
 }
 
 // compactConfig is the columnar tier's part of the server configuration.
@@ -105,6 +109,9 @@ A flag given on the command line wins over the environment.`,
 	f.Int64Var(&c.maxBodyBytes, "max-body-bytes", ingest.DefaultMaxBodyBytes, "largest accepted write request body, after decompression")
 	f.DurationVar(&c.checkpoint, "checkpoint-interval", 30*time.Second, "how often the row store is flushed and old log segments released")
 	f.Int64Var(&c.walSegment, "wal-segment-size", 64<<20, "size at which log segment files rotate")
+	f.StringSliceVar(&c.eventTableKeys, "event-table-keys", ingest.DefaultEventTableKeys, "JSON event keys that name the table, in order")
+	f.StringVar(&c.eventTimeKey, "event-time-key", ingest.DefaultEventTimeKey, "JSON event key of the time")
+	f.StringArrayVar(&c.eventTimePatterns, "event-time-pattern", nil, "table=pattern for event times (Go layout, strftime, rfc3339 or epoch_s/ms/us/ns); repeatable; table * for the rest")
 	addCompactFlags(f, &c.compact)
 	return cmd
 }
@@ -196,12 +203,28 @@ func serve(ctx context.Context, c serveConfig) error {
 
 	sqlEng := db.SQLEngine()
 	mux := http.NewServeMux()
-	ingest.NewHandler(db, ingest.Config{
-		MaxBodyBytes: c.maxBodyBytes,
-		Logger:       log.With("component", "http"),
-		Metrics:      reg,
-		Version:      fineodVersion(),
-	}).Register(mux)
+	icfg := ingest.Config{
+		MaxBodyBytes:   c.maxBodyBytes,
+		Logger:         log.With("component", "http"),
+		Metrics:        reg,
+		Version:        fineodVersion(),
+		EventTableKeys: c.eventTableKeys,
+		EventTimeKey:   c.eventTimeKey,
+	}
+	if len(c.eventTimePatterns) > 0 {
+		icfg.EventTimePatterns = map[string]string{}
+		for _, p := range c.eventTimePatterns {
+			table, pattern, ok := strings.Cut(p, "=")
+			if !ok || table == "" {
+				return fmt.Errorf("invalid --event-time-pattern %q: want table=pattern", p)
+			}
+			icfg.EventTimePatterns[table] = pattern
+		}
+	}
+	if err := icfg.Validate(); err != nil {
+		return err
+	}
+	ingest.NewHandler(db, icfg).Register(mux)
 	httpsql.NewHandler(sqlEng, httpsql.Config{Logger: log.With("component", "http-sql")}).Register(mux)
 	mux.Handle("POST /api/v1/compact", compactHandler(db))
 	registerSchemaAPI(mux, db)
