@@ -195,7 +195,7 @@ func (s *Session) Prepare(ctx context.Context, query string, paramTypes []Type) 
 	version, versioned := e.catalogVersion()
 	ce := e.cached(key)
 	if ce != nil && ce.prep != nil && versioned && ce.version == version {
-		return s.newStmt(ce.prep), nil
+		return s.stmtOf(ce.prep, query, paramTypes, version), nil
 	}
 	if ce == nil {
 		tree, err := pg.Parse(query)
@@ -219,7 +219,15 @@ func (s *Session) Prepare(ctx context.Context, query string, paramTypes []Type) 
 		return nil, err
 	}
 	e.store(&cacheEntry{key: key, tree: ce.tree, prep: prep, version: version})
-	return s.newStmt(prep), nil
+	return s.stmtOf(prep, query, paramTypes, version), nil
+}
+
+// stmtOf is newStmt remembering what the statement was prepared from, so
+// that it can be planned again when the catalog changes.
+func (s *Session) stmtOf(p *prepared, query string, paramTypes []Type, version uint64) *Stmt {
+	st := s.newStmt(p)
+	st.query, st.paramTypes, st.version = query, append([]Type(nil), paramTypes...), version
+	return st
 }
 
 // newBinder returns a binder for one statement.

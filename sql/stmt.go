@@ -65,6 +65,53 @@ type prepared struct {
 type Stmt struct {
 	sess *Session
 	prep *prepared
+
+	// What the statement was prepared from, and the catalog version its
+	// plan was made at ("" query: not re-plannable).
+	query      string
+	paramTypes []Type
+	version    uint64
+}
+
+// replan plans a query statement again if the catalog changed since it was
+// planned (a column renamed, dropped or retyped): a stale plan must not
+// read columns that no longer exist or have another type. As in
+// PostgreSQL, a new plan whose result columns differ is an error
+// (0A000), which makes clients prepare the statement again.
+func (st *Stmt) replan(ctx context.Context) error {
+	if st.query == "" || (st.prep.kind != kindQuery && st.prep.kind != kindInsert && st.prep.kind != kindExplain) {
+		return nil
+	}
+	version, versioned := st.sess.eng.catalogVersion()
+	if !versioned || version == st.version {
+		return nil
+	}
+	fresh, err := st.sess.Prepare(ctx, st.query, st.paramTypes)
+	if err != nil {
+		return err
+	}
+	if !sameResult(st.prep, fresh.prep) {
+		return errorf(CodeFeatureNotSupported, "cached plan must not change result type")
+	}
+	st.prep, st.version = fresh.prep, fresh.version
+	return nil
+}
+
+func sameResult(a, b *prepared) bool {
+	if len(a.cols) != len(b.cols) || len(a.params) != len(b.params) {
+		return false
+	}
+	for i := range a.cols {
+		if a.cols[i].Type != b.cols[i].Type || a.cols[i].Name != b.cols[i].Name {
+			return false
+		}
+	}
+	for i := range a.params {
+		if a.params[i] != b.params[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // ParamTypes returns the types of the statement's parameters $1, $2, ...
@@ -315,6 +362,9 @@ func (st *Stmt) Execute(ctx context.Context, params []any) (*Result, error) {
 
 func (st *Stmt) execute(ctx context.Context, params []any) (*Result, error) {
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := st.replan(ctx); err != nil {
 		return nil, err
 	}
 	p, s := st.prep, st.sess
