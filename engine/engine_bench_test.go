@@ -20,6 +20,12 @@ func loadDevOps(b *testing.B, db *DB, hosts int, d time.Duration) int {
 // loadDevOpsAt is loadDevOps with the data shifted by offset.
 func loadDevOpsAt(b *testing.B, db *DB, hosts int, d, offset time.Duration) int {
 	b.Helper()
+	return writeLines(b, db, devOpsLines(b, hosts, d, offset))
+}
+
+// devOpsLines generates the DevOps cpu line protocol.
+func devOpsLines(b *testing.B, hosts int, d, offset time.Duration) []byte {
+	b.Helper()
 	cfg := gen.DefaultConfig()
 	cfg.Scale, cfg.Duration = hosts, d
 	cfg.Start = cfg.Start.Add(offset)
@@ -31,6 +37,13 @@ func loadDevOpsAt(b *testing.B, db *DB, hosts int, d, offset time.Duration) int 
 	if _, err := g.WriteTo(&buf); err != nil {
 		b.Fatal(err)
 	}
+	return buf.Bytes()
+}
+
+// writeLines parses line protocol and writes it in batches of 10,000 rows.
+func writeLines(b *testing.B, db *DB, lines []byte) int {
+	b.Helper()
+	buf := bytes.NewBuffer(lines)
 	var p lineprotocol.Parser
 	p.Reset(buf.Bytes(), lineprotocol.Nanosecond, 0)
 	bl := schema.NewBuilder(schema.DefaultDatabase)
@@ -134,10 +147,14 @@ func BenchmarkIngestLateBinding(b *testing.B) {
 					r.Close()
 				}
 			}
+			data := make([][]byte, b.N)
+			for i := range data {
+				data[i] = devOpsLines(b, 100, 30*time.Minute, time.Duration(i+1)*24*time.Hour)
+			}
 			b.ResetTimer()
 			rows := 0
 			for i := 0; i < b.N; i++ {
-				rows += loadDevOpsAt(b, db, 100, 10*time.Minute, time.Duration(i+1)*24*time.Hour)
+				rows += writeLines(b, db, data[i])
 			}
 			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 		})
