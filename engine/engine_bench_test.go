@@ -96,6 +96,7 @@ func BenchmarkDevOpsQueries(b *testing.B) {
 
 func benchDevOps(b *testing.B, db *DB, rows int) {
 	for _, q := range []struct{ name, sql string }{
+		{"single-groupby-1-1-1", "SELECT date_trunc('minute', time) AS minute, max(usage_user) FROM cpu WHERE hostname = 'host_7' AND time >= '2016-01-01T03:00:00Z' AND time < '2016-01-01T04:00:00Z' GROUP BY 1 ORDER BY 1"},
 		{"double-groupby-1", "SELECT date_trunc('hour', time) AS hour, hostname, avg(usage_user) FROM cpu GROUP BY 1, 2"},
 		{"lastpoint", "SELECT DISTINCT ON (hostname) * FROM cpu ORDER BY hostname, time DESC"},
 		{"high-cpu-all", "SELECT * FROM cpu WHERE usage_user > 90"},

@@ -84,6 +84,16 @@ func newSeriesOrder(series []storage.SeriesInfo) *seriesOrder {
 	return o
 }
 
+// anyIn reports whether one of the series lies in [from.key, to.key]
+// (bounds absent: unbounded).
+func (o *seriesOrder) anyIn(from, to bound) bool {
+	i := 0
+	if from.has {
+		i = sort.Search(len(o.ids), func(k int) bool { return o.keyOf[o.ids[k]] >= from.key })
+	}
+	return i < len(o.ids) && (!to.has || o.keyOf[o.ids[i]] <= to.key)
+}
+
 // segmentQuery is what a scan asks of a segment: its time range, the tag
 // equalities that can prune row groups, and the fields it reads.
 func (pm *physLayout) segmentQuery(lo, hi int64) storage.SegmentQuery {
@@ -180,6 +190,11 @@ func (x *tiers) pieces(series []storage.SeriesInfo, lo, hi int64, q pieceQuery, 
 							from.has = false
 						}
 						to.key, to.t, to.has = segs[0].seg.GroupStart(k + 1)
+						// Rows are sorted by series: a group none of the
+						// scan's series can be in is not read at all.
+						if !order.anyIn(from, to) {
+							continue
+						}
 						tasks = append(tasks, x.dayTask(q, table, order, segs, a, b, k, k+1, from, to, last))
 					}
 					goto next

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"sync"
 
 	"github.com/fineod/fineod/schema"
 	"github.com/parquet-go/parquet-go"
@@ -243,8 +244,23 @@ func (s *Segment) newRows(q SegmentQuery) *SegmentRows {
 			}
 		}
 	}
-	r.data = make([]colData, len(s.cols))
+	r.data = getColData(len(s.cols))
 	return r
+}
+
+// colDataPool recycles the decoded columns of finished iterators: they
+// are a row group's worth of slices per column.
+var colDataPool sync.Pool
+
+func getColData(n int) []colData {
+	if v, ok := colDataPool.Get().(*[]colData); ok && cap(*v) >= n {
+		d := (*v)[:n]
+		for i := range d {
+			d[i].reset()
+		}
+		return d
+	}
+	return make([]colData, n)
 }
 
 // mayMatch reports whether row group gi may hold rows matching q.
@@ -701,6 +717,10 @@ func (r *SegmentRows) Stats() SegmentScanStats { return r.stats }
 
 // Close releases the iterator's buffers. It is safe to call twice.
 func (r *SegmentRows) Close() error {
+	if r.data != nil {
+		d := r.data
+		colDataPool.Put(&d)
+	}
 	r.data, r.groups, r.buf = nil, nil, nil
 	r.n, r.row = 0, 0
 	return nil

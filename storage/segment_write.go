@@ -18,7 +18,7 @@ import (
 )
 
 // DefaultRowGroupRows is the default number of rows in a segment row group.
-const DefaultRowGroupRows = 128 << 10
+const DefaultRowGroupRows = 16 << 10
 
 // SegmentWriterOptions configure a segment writer. A nil
 // *SegmentWriterOptions or a zero field means the default.
