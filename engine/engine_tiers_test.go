@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -422,4 +424,42 @@ func TestErrorRetention(t *testing.T) {
 	if got := dumpQuery(t, db, `SELECT message FROM fineo.errors`); got != "recent\n(1 rows)\n" {
 		t.Fatalf("errors after retention: %s", got)
 	}
+}
+
+// TestFailedCompactionIsRecordedAndRetried: a compaction that cannot
+// write its segment leaves everything as it was, records a processing
+// error, and the next pass succeeds.
+func TestFailedCompactionIsRecordedAndRetried(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := openTiersDB(t, dir)
+	defer db.Close()
+	if err := db.Write(ctx, tiersPoints()); err != nil {
+		t.Fatal(err)
+	}
+	want := dumpAll(t, db)
+	// A file where the table's segment directory must go.
+	blocker := filepath.Join(dir, "segments", "tenant=default", "database=fineo", "table=cpu")
+	if err := os.MkdirAll(filepath.Dir(blocker), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(blocker, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := db.Compact(ctx, CompactRequest{Cutoff: tiersDay0.Add(100 * time.Hour)})
+	if err != nil || sum.Failed != 3 || sum.Segments != 0 {
+		t.Fatalf("blocked compaction: %+v %v", sum, err)
+	}
+	compareDumps(t, "after a failed compaction", want, dumpAll(t, db))
+	if got := dumpQuery(t, db, `SELECT count(*), min(kind), min(table_name) FROM fineo.errors WHERE stage = 'compact' AND message LIKE '%will be retried%'`); got != "3 processing cpu\n(1 rows)\n" {
+		t.Fatalf("compaction errors: %s", got)
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	sum = compactUntil(t, db, tiersDay0.Add(100*time.Hour))
+	if sum.Segments != 3 {
+		t.Fatalf("retry: %+v", sum)
+	}
+	compareDumps(t, "after the retry", want, dumpAll(t, db))
 }
