@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strconv"
 	"sync"
@@ -56,28 +57,39 @@ type bindCache struct {
 	tables  map[uint32]*boundTable
 }
 
-// bind returns the bound logical table t.
+// bind returns the bound logical table t as the catalog has it now (t may
+// be an older snapshot of it: it is looked up again by id, so that a
+// change applied meanwhile is never cached under the new version).
 func (db *DB) bind(t *schema.Table) (*boundTable, error) {
-	v := db.cat.Version()
-	db.binds.mu.Lock()
-	if db.binds.version != v || db.binds.tables == nil {
-		db.binds.version, db.binds.tables = v, map[uint32]*boundTable{}
-	}
-	bt, ok := db.binds.tables[t.ID]
-	db.binds.mu.Unlock()
-	if ok {
+	for {
+		v := db.cat.Version()
+		db.binds.mu.Lock()
+		if db.binds.version != v || db.binds.tables == nil {
+			db.binds.version, db.binds.tables = v, map[uint32]*boundTable{}
+		}
+		bt, ok := db.binds.tables[t.ID]
+		db.binds.mu.Unlock()
+		if ok {
+			return bt, nil
+		}
+		cur, ok := db.cat.TableByID(t.ID)
+		if !ok {
+			return nil, fmt.Errorf("engine: table %q was dropped", t.Name)
+		}
+		bt, err := db.newBoundTable(cur, v)
+		if err != nil {
+			return nil, err
+		}
+		if db.cat.Version() != v {
+			continue // changed while binding: bind again
+		}
+		db.binds.mu.Lock()
+		if db.binds.version == v {
+			db.binds.tables[t.ID] = bt
+		}
+		db.binds.mu.Unlock()
 		return bt, nil
 	}
-	bt, err := db.newBoundTable(t, v)
-	if err != nil {
-		return nil, err
-	}
-	db.binds.mu.Lock()
-	if db.binds.version == v {
-		db.binds.tables[t.ID] = bt
-	}
-	db.binds.mu.Unlock()
-	return bt, nil
 }
 
 func (db *DB) newBoundTable(t *schema.Table, version uint64) (*boundTable, error) {

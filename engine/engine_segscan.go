@@ -486,10 +486,10 @@ func (x *tiers) scanLast(ctx context.Context, pm *physLayout, series []storage.S
 			}
 		}
 	}
-	if w.b.Len > 0 {
-		return fn(w.b)
+	if ok, err := w.handOff(); !ok || err != nil {
+		return err
 	}
-	return nil
+	return fn(w.b)
 }
 
 var _ sql.ScanExplainer = (*sqlScanner)(nil)

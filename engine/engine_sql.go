@@ -116,6 +116,13 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 	if err != nil {
 		return err
 	}
+	if len(spec.Types) == len(spec.Columns) {
+		for k, name := range spec.Columns {
+			if c := bt.cols[bt.colIdx[name]]; c.Type != spec.Types[k] {
+				return &stalePlanError{column: name}
+			}
+		}
+	}
 	l.report = func(errs []readError) { db.recordReadErrors(ten.ID, errs) }
 	var tasks []scanTask
 	for _, p := range bt.phys {
@@ -153,6 +160,17 @@ func (s *sqlScanner) Scan(ctx context.Context, spec sql.ScanSpec, fn func(*sql.B
 	}
 	return l.runTasks(ctx, tasks, fn)
 }
+
+// stalePlanError is a scan whose plan expects a column type the table no
+// longer has (it changed between planning and scanning).
+type stalePlanError struct{ column string }
+
+func (e *stalePlanError) Error() string {
+	return fmt.Sprintf("cached plan must not change result type (column %q changed type)", e.column)
+}
+
+// SQLState is PostgreSQL's code for this error.
+func (e *stalePlanError) SQLState() string { return "0A000" }
 
 // newScanLayout lays out the batches of one scan: time, then the
 // requested columns in order (a column requested twice, by its name and

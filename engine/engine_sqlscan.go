@@ -60,6 +60,7 @@ func (l *scanLayout) reset(b *sql.Batch) {
 // pending is a value waiting for its conversion: it is evaluated with the
 // batch's other values of the same conversion when the batch is full.
 type pending struct {
+	pm        *physLayout // the table the value comes from
 	slot, row int
 	conv, at  int // conversion, and position in its staging vector
 	dead      bool
@@ -210,7 +211,7 @@ func (w *scanWorker) addField(f storage.FieldValue) int {
 			if raw.Type == schema.TypeString {
 				raw.S = append([]byte(nil), raw.S...)
 			}
-			w.pending = append(w.pending, pending{slot: j, row: w.b.Len, conv: fd.conv, at: vecLen(st) - 1,
+			w.pending = append(w.pending, pending{pm: w.pm, slot: j, row: w.b.Len, conv: fd.conv, at: vecLen(st) - 1,
 				series: w.cur, time: w.b.Cols[0].I64[w.b.Len], field: f.ID, raw: raw})
 		}
 		if w.set[j] {
@@ -299,9 +300,9 @@ func (w *scanWorker) finish() error {
 				if msg, bad := failed[p.at]; bad {
 					if len(w.rdErrs) < maxReadErrors {
 						col := w.l.cols[w.l.out[p.slot]].Name
-						w.rdErrs = append(w.rdErrs, readError{table: w.pm.table, series: p.series, time: p.time, field: p.field,
+						w.rdErrs = append(w.rdErrs, readError{table: p.pm.table, series: p.series, time: p.time, field: p.field,
 							column: col, raw: rawString(p.raw),
-							message: fmt.Sprintf("column %q: converting %q (field %q): %s; it reads as NULL", col, rawString(p.raw), w.pm.rawNames[p.field], msg)})
+							message: fmt.Sprintf("column %q: converting %q (field %q): %s; it reads as NULL", col, rawString(p.raw), p.pm.rawNames[p.field], msg)})
 					}
 					continue
 				}

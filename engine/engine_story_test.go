@@ -184,3 +184,45 @@ func TestStrictTenant(t *testing.T) {
 	}
 	expect(`SELECT v, _unmapped FROM unknown`, "3 {\"s\":\"a b\"}\n(1 rows)\n")
 }
+
+// TestLateBindingEdgeCases: last point per series through converted and
+// aliased columns; a cursor and a plan made before a type change; a
+// strict write spanning databases.
+func TestLateBindingEdgeCases(t *testing.T) {
+	ctx := context.Background()
+	db := openTiersDB(t, t.TempDir())
+	defer db.Close()
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	var pts []Point
+	for i := 0; i < 3; i++ {
+		for _, h := range []string{"a", "b"} {
+			pts = append(pts, Point{Table: "m", Tags: map[string]string{"host": h}, Fields: map[string]any{"c": float64(i + 1)}, Time: t0.Add(time.Duration(i) * time.Minute)})
+		}
+	}
+	if err := db.Write(ctx, pts); err != nil {
+		t.Fatal(err)
+	}
+	dumpQuery(t, db, `ALTER TABLE m ALTER COLUMN c TYPE double precision USING c * 2`)
+	dumpQuery(t, db, `ALTER TABLE m RENAME COLUMN c TO d`)
+	for _, compacted := range []bool{false, true} {
+		if compacted {
+			compactUntil(t, db, t0.Add(48*time.Hour))
+		}
+		if got := dumpQuery(t, db, `SELECT DISTINCT ON (host) host, d, c FROM m ORDER BY host, time DESC`); got != "a 6 6\nb 6 6\n(2 rows)\n" {
+			t.Fatalf("last point through a converted, renamed column (compacted=%v):\n%s", compacted, got)
+		}
+	}
+	// Strict tenant: the rows of the other database are stored.
+	dumpQuery(t, db, `SELECT fineo.set_strict('*', true)`)
+	err := db.Write(ctx, []Point{
+		{Database: "a", Table: "nope", Fields: map[string]any{"v": 1.0}, Time: t0},
+		{Table: "m", Tags: map[string]string{"host": "c"}, Fields: map[string]any{"c": 1.0}, Time: t0},
+	})
+	var se *StrictTableError
+	if !errors.As(err, &se) {
+		t.Fatalf("strict write: %v", err)
+	}
+	if got := dumpQuery(t, db, `SELECT count(*) FROM m WHERE host = 'c'`); got != "1\n(1 rows)\n" {
+		t.Fatalf("rows of the other database: %s", got)
+	}
+}

@@ -84,10 +84,26 @@ func (db *DB) Write(ctx context.Context, points []Point) error {
 		}
 		b.EndRow()
 	}
+	var rejected *StrictTableError
 	for _, name := range order {
-		if err := db.WriteBatch(ctx, schema.DefaultTenant, builders[name]); err != nil {
+		err := db.WriteBatch(ctx, schema.DefaultTenant, builders[name])
+		var se *StrictTableError
+		if errors.As(err, &se) {
+			// The other rows were stored; so must those of the other
+			// databases be.
+			if rejected == nil {
+				rejected = &StrictTableError{Tenant: se.Tenant}
+			}
+			rejected.Tables = append(rejected.Tables, se.Tables...)
+			rejected.Lines = append(rejected.Lines, se.Lines...)
+			continue
+		}
+		if err != nil {
 			return err
 		}
+	}
+	if rejected != nil {
+		return rejected
 	}
 	return nil
 }

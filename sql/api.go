@@ -98,6 +98,10 @@ type ScanSpec struct {
 	MinTime, MaxTime        int64
 	TagFilters              []TagFilter
 	Columns                 []string
+	// Types are the types the plan expects of Columns. A scanner whose
+	// table changed a column's type since the plan was made fails the
+	// scan (0A000) instead of returning vectors of another type.
+	Types []Type
 	// LastPerSeries asks for only the newest row of each series within
 	// the time range (what "last point per series" queries need).
 	LastPerSeries bool

@@ -75,6 +75,11 @@ func asError(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return errorf(CodeQueryCanceled, "canceling statement due to user request")
 	}
+	// An error of the storage side that knows its SQLSTATE keeps it.
+	var st interface{ SQLState() string }
+	if errors.As(err, &st) && st.SQLState() != "" {
+		return &Error{Code: st.SQLState(), Message: err.Error()}
+	}
 	return errorf(CodeInternal, "%v", err)
 }
 

@@ -158,9 +158,22 @@ func (p *scanPlan) spec(ec *execCtx) (ScanSpec, bool, error) {
 	return ScanSpec{
 		FieldFilters: ffs,
 		Tenant:       ec.sess.tenant, Database: p.table.Database, Table: p.table.Name,
-		MinTime: lo, MaxTime: hi, TagFilters: tags, Columns: p.fetch,
+		MinTime: lo, MaxTime: hi, TagFilters: tags, Columns: p.fetch, Types: p.fetchTypes(),
 		LastPerSeries: p.lastPerSeries,
 	}, true, nil
+}
+
+// fetchTypes are the types of the fetched columns, in fetch order (they
+// follow time in p.cols).
+func (p *scanPlan) fetchTypes() []Type {
+	out := make([]Type, 0, len(p.fetch))
+	for _, c := range p.cols[1:] {
+		out = append(out, c.typ)
+	}
+	if len(out) != len(p.fetch) {
+		return nil
+	}
+	return out
 }
 
 func (p *scanPlan) run(ec *execCtx, emit func(*Batch) error) error {

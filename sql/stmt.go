@@ -79,7 +79,7 @@ type Stmt struct {
 // PostgreSQL, a new plan whose result columns differ is an error
 // (0A000), which makes clients prepare the statement again.
 func (st *Stmt) replan(ctx context.Context) error {
-	if st.query == "" || (st.prep.kind != kindQuery && st.prep.kind != kindInsert && st.prep.kind != kindExplain) {
+	if st.query == "" || (st.prep.kind != kindQuery && st.prep.kind != kindInsert && st.prep.kind != kindExplain && st.prep.kind != kindDeclare) {
 		return nil
 	}
 	version, versioned := st.sess.eng.catalogVersion()
@@ -98,7 +98,18 @@ func (st *Stmt) replan(ctx context.Context) error {
 }
 
 func sameResult(a, b *prepared) bool {
-	if len(a.cols) != len(b.cols) || len(a.params) != len(b.params) {
+	if a.kind == kindDeclare && b.kind == kindDeclare {
+		ac, bc := a.cursor.plan.columns(), b.cursor.plan.columns()
+		if len(ac) != len(bc) {
+			return false
+		}
+		for i := range ac {
+			if ac[i].typ != bc[i].typ {
+				return false
+			}
+		}
+	}
+	if a.kind != b.kind || len(a.cols) != len(b.cols) || len(a.params) != len(b.params) {
 		return false
 	}
 	for i := range a.cols {
