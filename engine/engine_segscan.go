@@ -68,6 +68,7 @@ func (x *tiers) close() {
 // seriesOrder is the scan's series in segment order (by tag string).
 type seriesOrder struct {
 	ids   []uint64
+	keys  []string // keyOf of ids, in the same order
 	keyOf map[uint64]string
 	byKey map[string]uint64
 }
@@ -81,6 +82,10 @@ func newSeriesOrder(series []storage.SeriesInfo) *seriesOrder {
 		o.ids = append(o.ids, s.ID)
 	}
 	slices.SortFunc(o.ids, func(a, b uint64) int { return cmp.Compare(o.keyOf[a], o.keyOf[b]) })
+	o.keys = make([]string, len(o.ids))
+	for i, id := range o.ids {
+		o.keys[i] = o.keyOf[id]
+	}
 	return o
 }
 
@@ -237,6 +242,7 @@ func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []
 	return func(w pointSink) error {
 		q := pq(lo, hi)
 		q.FirstGroup, q.EndGroup, q.LastPerSeries = group, endGroup, last
+		q.Series = order.keys
 		ids := order.ids
 		if from.has || to.has {
 			// The series in [from.key, to.key], by tag string.

@@ -62,6 +62,9 @@ import (
 //	fineod.segment.groups   JSON [{"k": tag string, "t": time}], the first row of each
 //	                        row group (optional: a reader that lacks it or finds it
 //	                        inconsistent does not split the segment between row groups)
+//	fineod.segment.series   JSON [{"k": tag string, "r": first row, "n": rows}], each series'
+//	                        rows, in order (optional; absent over 50,000 series): readers
+//	                        find a series' rows without decoding the tag columns
 //
 // A file without these keys, or with another version, is rejected by
 // OpenSegment. These constants are part of the on-disk format.
@@ -72,6 +75,7 @@ const (
 	metaSegmentTable   = "fineod.segment.table"
 	metaSegmentDay     = "fineod.segment.day"
 	metaSegmentGroups  = "fineod.segment.groups"
+	metaSegmentSeries  = "fineod.segment.series"
 
 	colKindTime  = "time"
 	colKindTag   = "tag"

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"sort"
 	"sync"
 
 	"github.com/fineod/fineod/schema"
@@ -31,6 +32,13 @@ type Segment struct {
 	fieldCols map[uint32]int // field id -> column
 
 	groupStarts []groupStart // nil if the file does not record them
+	runs        []seriesRun  // nil if the file does not record them
+	groupRow    []int64      // first row of each row group, and the total at the end
+}
+
+// groupOf returns the row group of row abs.
+func (s *Segment) groupOf(abs int64) int {
+	return sort.Search(len(s.groupRow)-1, func(g int) bool { return s.groupRow[g+1] > abs })
 }
 
 // OpenSegment opens a segment file and reads its footer. It returns an
@@ -71,6 +79,31 @@ func (s *Segment) init() error {
 		return fmt.Errorf("%w: table: %v", ErrNotSegment, err)
 	}
 	s.day, _ = s.pf.Lookup(metaSegmentDay)
+	s.groupRow = make([]int64, 0, len(s.pf.RowGroups())+1)
+	var total int64
+	for _, rg := range s.pf.RowGroups() {
+		s.groupRow = append(s.groupRow, total)
+		total += rg.NumRows()
+	}
+	s.groupRow = append(s.groupRow, total)
+	if sv, ok := s.pf.Lookup(metaSegmentSeries); ok {
+		var runs []seriesRun
+		if json.Unmarshal([]byte(sv), &runs) == nil {
+			// Use the index only if it covers the rows exactly, in order.
+			var next int64
+			good := true
+			for i, r := range runs {
+				if r.Row != next || r.N <= 0 || (i > 0 && r.Key <= runs[i-1].Key) {
+					good = false
+					break
+				}
+				next += r.N
+			}
+			if good && next == total {
+				s.runs = runs
+			}
+		}
+	}
 	if gv, ok := s.pf.Lookup(metaSegmentGroups); ok {
 		var gs []groupStart
 		if json.Unmarshal([]byte(gv), &gs) == nil && len(gs) == len(s.pf.RowGroups()) {
@@ -148,6 +181,10 @@ type SegmentQuery struct {
 	// series' rows within a row group (so every series' newest row is
 	// among the rows returned).
 	LastPerSeries bool
+	// Series, if not nil, are the only series to read (tag strings,
+	// sorted). With a series index in the file the reader goes straight
+	// to their rows and decodes no tag column; otherwise it is ignored.
+	Series []string
 }
 
 // GroupStart returns the series (tag string) and time of row group g's
@@ -192,6 +229,9 @@ func (s *Segment) Scan(q SegmentQuery, fn SegmentScanFunc) (SegmentScanStats, er
 // whose statistics or dictionary show that a tag predicate cannot hold,
 // are not read.
 func (s *Segment) Rows(q SegmentQuery) *SegmentRows {
+	if q.Series != nil && s.runs != nil {
+		return s.indexedRows(q)
+	}
 	r := s.newRows(q)
 	groups := s.pf.RowGroups()
 	r.stats.RowGroups = len(groups)
@@ -406,13 +446,25 @@ type SegmentRows struct {
 	fields  []FieldValue
 	// fieldsRow is the row fields holds, -1 if none.
 	fieldsRow int
-	buf       []parquet.Value
+
+	// Series-index mode (indexedRows).
+	indexed bool
+	wanted  []seriesRun // the query's series, in row order
+	allowed []bool      // row groups to read
+	abs     int64       // current row in the segment
+	wi      int         // current wanted run
+	loaded  int         // row group in data, -1 if none
+	curRun  int         // run whose tags tags holds
+	buf     []parquet.Value
 }
 
 // Next advances to the next matching row.
 func (r *SegmentRows) Next() bool {
 	if r.err != nil {
 		return false
+	}
+	if r.indexed {
+		return r.nextIndexed()
 	}
 	for {
 		r.row++
@@ -698,7 +750,10 @@ func (r *SegmentRows) Time() int64 { return r.data[0].i[r.row] }
 func (r *SegmentRows) Fields() []FieldValue {
 	if r.fieldsRow != r.row {
 		r.fields = r.fields[:0]
-		for _, ci := range r.readCols[1+len(r.s.tagCols):] {
+		for _, ci := range r.readCols {
+			if r.s.cols[ci].Kind != colKindField {
+				continue
+			}
 			if f, ok := r.fieldAt(ci, r.row); ok {
 				r.fields = append(r.fields, f)
 			}
@@ -724,4 +779,138 @@ func (r *SegmentRows) Close() error {
 	r.data, r.groups, r.buf = nil, nil, nil
 	r.n, r.row = 0, 0
 	return nil
+}
+
+// indexedRows is Rows for a query naming its series in a segment with a
+// series index: only the row groups holding those series' rows are read,
+// and no tag column is decoded.
+func (s *Segment) indexedRows(q SegmentQuery) *SegmentRows {
+	tags := q.Tags
+	q.Tags = nil
+	r := s.newRows(q)
+	r.q.Tags = nil
+	rc := []int{0} // time and fields: no tag column
+	r.readCols = append(rc, r.readCols[1+len(s.tagCols):]...)
+	// The wanted runs: a merge of two sorted lists.
+	i := 0
+	for _, k := range q.Series {
+		for i < len(s.runs) && s.runs[i].Key < k {
+			i++
+		}
+		if i < len(s.runs) && s.runs[i].Key == k && matchesTags(s.runs[i].Key, tags) {
+			r.wanted = append(r.wanted, s.runs[i])
+		}
+	}
+	groups := s.pf.RowGroups()
+	r.stats.RowGroups = len(groups)
+	r.allowed = make([]bool, len(groups))
+	w := 0
+	for g := range groups {
+		if q.EndGroup > 0 && (g < q.FirstGroup || g >= q.EndGroup) {
+			continue
+		}
+		lo, hi := s.groupRow[g], s.groupRow[g+1]
+		for w < len(r.wanted) && r.wanted[w].Row+r.wanted[w].N <= lo {
+			w++
+		}
+		if w >= len(r.wanted) || r.wanted[w].Row >= hi {
+			r.stats.Pruned++
+			continue
+		}
+		keep, err := s.mayMatch(g, &r.q, r.match)
+		if err != nil {
+			r.err = err
+			return r
+		}
+		if keep {
+			r.allowed[g] = true
+			r.stats.Scanned++
+		} else {
+			r.stats.Pruned++
+		}
+	}
+	r.indexed, r.abs, r.loaded, r.curRun = true, -1, -1, -1
+	return r
+}
+
+// matchesTags reports whether a tag string has every key=value of tags.
+func matchesTags(key string, tags []TagMatch) bool {
+	if len(tags) == 0 {
+		return true
+	}
+	kv := parseTagString([]byte(key))
+	for _, m := range tags {
+		found := false
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i] == m.Key && kv[i+1] == m.Value {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// nextIndexed is Next for indexedRows.
+func (r *SegmentRows) nextIndexed() bool {
+	s := r.s
+	for {
+		r.abs++
+		for r.wi < len(r.wanted) && r.abs >= r.wanted[r.wi].Row+r.wanted[r.wi].N {
+			r.wi++
+		}
+		if r.wi >= len(r.wanted) {
+			return false
+		}
+		run := &r.wanted[r.wi]
+		if r.abs < run.Row {
+			r.abs = run.Row
+		}
+		g := s.groupOf(r.abs)
+		if !r.allowed[g] {
+			ng := g + 1
+			for ng < len(r.allowed) && !r.allowed[ng] {
+				ng++
+			}
+			if ng >= len(r.allowed) {
+				return false
+			}
+			r.abs = s.groupRow[ng] - 1
+			continue
+		}
+		if g != r.loaded {
+			if err := r.load(g); err != nil {
+				r.err = err
+				return false
+			}
+			r.loaded = g
+		}
+		base := s.groupRow[g]
+		end := min(run.Row+run.N, s.groupRow[g+1]) // this run's rows in the group
+		i := int(r.abs - base)
+		times := r.data[0].i
+		if t := times[i]; t < r.q.MinTime {
+			// Times grow within a run: jump to the first in range.
+			j := i + sort.Search(int(end-base)-i, func(k int) bool { return times[i+k] >= r.q.MinTime })
+			r.abs = base + int64(j) - 1
+			continue
+		} else if t > r.q.MaxTime {
+			r.abs = end - 1 // the rest of the run in this group is later still
+			continue
+		}
+		if r.q.LastPerSeries && r.abs+1 < end && times[i+1] <= r.q.MaxTime {
+			continue
+		}
+		r.row = i
+		if r.curRun != r.wi {
+			r.curRun = r.wi
+			r.tagKey = run.Key
+			r.tags = parseTagString([]byte(run.Key))
+		}
+		r.fieldsRow = -1
+		r.stats.Rows++
+		return true
+	}
 }

@@ -94,7 +94,20 @@ type SegmentWriter struct {
 
 	groupRows   int64
 	groupStarts []groupStart // the first row of each row group
+	runs        []seriesRun  // each series' rows (rows are sorted by series)
 }
+
+// seriesRun is the rows of one series in a segment: rows [Row, Row+N).
+type seriesRun struct {
+	Key string `json:"k"` // tag string (TagString)
+	Row int64  `json:"r"`
+	N   int64  `json:"n"`
+}
+
+// maxIndexedSeries bounds the series index a segment's footer carries
+// (metaSegmentSeries); a segment with more series has none, and readers
+// find series by decoding the tag columns.
+const maxIndexedSeries = 50000
 
 // groupStart is the first row of a row group: its series and time. A
 // reader splits a segment between row groups with it (metaSegmentGroups).
@@ -180,6 +193,14 @@ func (w *SegmentWriter) Add(tags []string, t int64, fields []FieldValue) error {
 	w.prevTime = t
 	if w.rows%w.groupRows == 0 {
 		w.groupStarts = append(w.groupStarts, groupStart{Key: string(w.prevKey), Time: t})
+	}
+	if n := len(w.runs); n == 0 || w.runs[n-1].Key != string(w.prevKey) {
+		if n <= maxIndexedSeries {
+			w.runs = append(w.runs, seriesRun{Key: string(w.prevKey), Row: w.rows})
+		}
+	}
+	if n := len(w.runs); n > 0 && n <= maxIndexedSeries {
+		w.runs[n-1].N++
 	}
 
 	// Rows of the batch are reused once WriteRows has copied them.
@@ -342,6 +363,13 @@ func (w *SegmentWriter) Close() (SegmentStats, error) {
 		return SegmentStats{}, err
 	}
 	w.pw.SetKeyValueMetadata(metaSegmentGroups, gs)
+	if len(w.runs) <= maxIndexedSeries {
+		rs, err := jsonString(w.runs)
+		if err != nil {
+			return SegmentStats{}, err
+		}
+		w.pw.SetKeyValueMetadata(metaSegmentSeries, rs)
+	}
 	if err := w.pw.Close(); err != nil {
 		return SegmentStats{}, fmt.Errorf("storage: close segment: %w", err)
 	}
