@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -250,14 +251,29 @@ func (s *RowStore) scanManifestFrom(r reader, prefix []byte) ([]SegmentMeta, err
 	}
 	var out []SegmentMeta
 	for it.First(); it.Valid(); it.Next() {
+		// Entries are decoded once: a segment's entry never changes
+		// while it is live (the cache is keyed by id and checked by value).
+		k := it.Key()
+		id := binary.BigEndian.Uint64(k[len(k)-8:])
+		if v, ok := s.metaCache.Load(id); ok && bytes.Equal(v.(*cachedMeta).raw, it.Value()) {
+			out = append(out, v.(*cachedMeta).meta)
+			continue
+		}
 		var m SegmentMeta
 		if err := json.Unmarshal(it.Value(), &m); err != nil {
 			it.Close()
 			return nil, fmt.Errorf("storage: decode manifest entry %x: %w", it.Key(), err)
 		}
+		s.metaCache.Store(id, &cachedMeta{raw: bytes.Clone(it.Value()), meta: m})
 		out = append(out, m)
 	}
 	return out, it.Close()
+}
+
+// cachedMeta is a decoded manifest entry and the bytes it came from.
+type cachedMeta struct {
+	raw  []byte
+	meta SegmentMeta
 }
 
 // RemoveOrphanSegments deletes what a crash can leave under

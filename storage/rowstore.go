@@ -46,6 +46,12 @@ type RowStore struct {
 	applied atomic.Uint64 // last applied log index (not necessarily flushed)
 	closed  atomic.Bool
 
+	// seriesGen changes whenever series are added or removed; seriesCache
+	// holds Series lists of the generation they were read at.
+	seriesGen   atomic.Uint64
+	seriesCache sync.Map // tenant<<32|table -> *seriesList
+	metaCache   sync.Map // segment id -> *cachedMeta
+
 	mu struct {
 		sync.RWMutex
 		series     map[string]uint64 // table u32 | tag string -> series id
@@ -434,6 +440,7 @@ func (a *Apply) Commit(applied uint64) error {
 			a.s.mu.series[k] = v
 		}
 		a.s.mu.Unlock()
+		a.s.seriesGen.Add(1) // after the commit: Series lists read it
 	}
 	a.s.applied.Store(applied)
 	return nil

@@ -16,11 +16,31 @@ type SeriesInfo struct {
 	Tags []string // key, value, key, value... sorted by key
 }
 
-// Series lists a table's series in id order.
+// seriesList is a cached Series result.
+type seriesList struct {
+	gen    uint64
+	series []SeriesInfo
+}
+
+// Series lists a table's series in id order. The result is shared: do not
+// modify it.
 func (s *RowStore) Series(tenant, table uint32) ([]SeriesInfo, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
+	key := uint64(tenant)<<32 | uint64(table)
+	gen := s.seriesGen.Load()
+	if v, ok := s.seriesCache.Load(key); ok && v.(*seriesList).gen == gen {
+		return v.(*seriesList).series, nil
+	}
+	out, err := s.readSeries(tenant, table)
+	if err == nil {
+		s.seriesCache.Store(key, &seriesList{gen: gen, series: out})
+	}
+	return out, err
+}
+
+func (s *RowStore) readSeries(tenant, table uint32) ([]SeriesInfo, error) {
 	lo := appendTablePrefix(nil, prefixSeriesID, tenant, table)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
 	if err != nil {
