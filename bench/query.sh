@@ -5,6 +5,14 @@
 #
 #   bench/query.sh                       # targets: fineod postgres influxdb
 #   N=50 bench/query.sh fineod postgres  # a subset, more queries per type
+#   N=20 bench/query.sh fineod fineod-segments   # row store vs Parquet segments
+#
+# Targets: fineod (every point in the row store: served with
+# FINEOD_ARGS='--compaction-interval -1s' unless FINEOD_ARGS is set), fineod-segments
+# (a second fineod, same data, on FINEOD_SEG_PORT/FINEOD_SEG_PG_PORT [18097/18442] with
+# its own data dir, also without background compaction; after the load
+# `fineod compact --hot-window 0s` moves every point into Parquet segments), postgres,
+# influxdb. Both fineods are built from the same tree and get the same queries.
 #
 # Every target is started fresh (empty data dir, 127.0.0.1 only; see bench/peers/)
 # and loaded: fineod and InfluxDB over HTTP line protocol with bench/cmd/load,
@@ -21,6 +29,10 @@
 #   BATCH [5000]  WORKERS [2]                               the HTTP loads
 #   QUIET_PCT [10]  machine CPU % (of all cores) under which it counts as quiet
 #   PREPARE_BENCH [1]  WORK [${TMPDIR:-/tmp}/fineod-bench]
+#   SCAN [1]  after the query types, bench/cmd/scan times whole-table aggregates
+#             (sum(usage_user), count(*), sum of all ten fields) on the SQL targets,
+#             SCAN_N [10] timed runs each
+#   FINEOD_ARGS [--compaction-interval -1s]  FINEOD_SEG_ARGS [--compaction-interval -1s]
 # Prints progress on stderr and the markdown report on stdout; the report, the
 # raw measurements (JSON) and the loaders' output go to $WORK/results/.
 set -euo pipefail
@@ -40,6 +52,8 @@ BATCH=${BATCH:-5000}
 WORKERS=${WORKERS:-2}
 QUIET_PCT=${QUIET_PCT:-10}
 PREPARE_BENCH=${PREPARE_BENCH:-1}
+SCAN=${SCAN:-1}
+SCAN_N=${SCAN_N:-10}
 TARGETS=("$@")
 [[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=(fineod postgres influxdb)
 
@@ -47,12 +61,33 @@ export INFLUXDB_DIR=${INFLUXDB_DIR:-$WORK/influxdb}
 export PG_DIR=${PG_DIR:-$WORK/postgres}
 export FINEOD_DIR=${FINEOD_DIR:-$WORK/fineod}
 export FINEOD_BIN=${FINEOD_BIN:-$WORK/bin/fineod}
+export FINEOD_ARGS=${FINEOD_ARGS---compaction-interval -1s}
+FINEOD_SEG_ARGS=${FINEOD_SEG_ARGS---compaction-interval -1s}
+FINEOD_SEG_PORT=${FINEOD_SEG_PORT:-18097}
+FINEOD_SEG_PG_PORT=${FINEOD_SEG_PG_PORT:-18442}
+FINEOD_SEG_DIR=${FINEOD_SEG_DIR:-$WORK/fineod-segments}
+# The second fineod: the same peer script with its own ports, data dir and flags.
+fineod_seg() {
+	FINEOD_PORT=$FINEOD_SEG_PORT FINEOD_PG_PORT=$FINEOD_SEG_PG_PORT FINEOD_DIR=$FINEOD_SEG_DIR \
+		FINEOD_ARGS=$FINEOD_SEG_ARGS "$HERE/peers/fineod.sh" "$@"
+}
+stop_all() {
+	for t in fineod postgres influxdb; do "$HERE/peers/$t.sh" stop >&2 || true; done
+	fineod_seg stop >&2 || true
+}
 
 log() { echo "query: $*" >&2; }
 
 mkdir -p "$WORK/bin" "$WORK/results"
-log "building bench/cmd/{gen,load,pgload,query}"
-(cd "$ROOT" && for c in gen load pgload query; do go build -o "$WORK/bin/$c" "./bench/cmd/$c"; done)
+log "building bench/cmd/{gen,load,pgload,query,scan}"
+(cd "$ROOT" && for c in gen load pgload query scan; do go build -o "$WORK/bin/$c" "./bench/cmd/$c"; done)
+
+# One fineod binary for both fineod targets (the tree may change while this runs).
+if [[ " ${TARGETS[*]} " == *" fineod"* ]]; then
+	log "building fineod from ${FINEOD_SRC:-$ROOT}"
+	(cd "${FINEOD_SRC:-$ROOT}" && go build -o "$FINEOD_BIN" ./cmd/fineod)
+	export FINEOD_NO_BUILD=1
+fi
 
 DATA="$WORK/cpu-only-${SCALE}x${DURATION}-${INTERVAL}-seed${SEED}.lp"
 if [[ ! -s $DATA ]]; then
@@ -66,7 +101,7 @@ log "$ROWS rows"
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT="$WORK/results/query-$STAMP"
-trap 'for t in fineod postgres influxdb; do "$HERE/peers/$t.sh" stop >&2 || true; done' EXIT
+trap stop_all EXIT
 
 declare -A QTARGET
 for t in "${TARGETS[@]}"; do
@@ -76,6 +111,21 @@ for t in "${TARGETS[@]}"; do
 		"$WORK/bin/load" -q -name fineod -file "$DATA" -url "$("$HERE/peers/fineod.sh" url)" \
 			-batch "$BATCH" -workers "$WORKERS" -format tsv >"$OUT-load-fineod.tsv"
 		QTARGET[$t]="fineod=$("$HERE/peers/fineod.sh" dsn)"
+		log "fineod: fineo.segments files, rows (0 while everything is in the row store): $("$FINEOD_BIN" sql \
+			--pg-addr "127.0.0.1:${FINEOD_PG_PORT:-18432}" -d benchmark --format csv \
+			'SELECT count(*), sum(rows) FROM fineo.segments' | tail -n +2)"
+		;;
+	fineod-segments)
+		fineod_seg start >&2
+		"$WORK/bin/load" -q -name fineod-segments -file "$DATA" -url "$(fineod_seg url)" \
+			-batch "$BATCH" -workers "$WORKERS" -format tsv >"$OUT-load-fineod-segments.tsv"
+		log "fineod-segments: fineod compact --hot-window 0s"
+		t0=$(date +%s.%N)
+		fineod_seg compact 2>&1 | tee "$OUT-compact-fineod-segments.txt" >&2
+		log "fineod-segments: compacted in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s"
+		log "fineod-segments: fineo.segments rows, bytes, files: $("$FINEOD_BIN" sql --pg-addr "127.0.0.1:$FINEOD_SEG_PG_PORT" -d benchmark --format csv \
+			'SELECT sum(rows), sum(bytes), count(*) FROM fineo.segments' | tail -n +2)"
+		QTARGET[$t]="fineod-segments=$(fineod_seg dsn)"
 		;;
 	influxdb)
 		"$HERE/peers/influxdb.sh" start >&2
@@ -89,7 +139,7 @@ for t in "${TARGETS[@]}"; do
 		QTARGET[$t]="postgres=$("$HERE/peers/postgres.sh" dsn)"
 		;;
 	*)
-		log "unknown target $t (want fineod, postgres or influxdb)"
+		log "unknown target $t (want fineod, fineod-segments, postgres or influxdb)"
 		exit 2
 		;;
 	esac
@@ -128,7 +178,16 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average before the queries: ${LOAD_BEFORE}, after: ${LOAD_AFTER}"
 	echo
 } >>"$OUT.md"
-for t in fineod postgres influxdb; do "$HERE/peers/$t.sh" stop >&2 || true; done
+sql_targets=()
+for t in "${TARGETS[@]}"; do [[ $t == influxdb ]] || sql_targets+=(-target "${QTARGET[$t]}"); done
+if [[ $SCAN == 1 && ${#sql_targets[@]} -gt 0 ]]; then
+	log "bench/cmd/scan: whole-table aggregates"
+	{
+		"$WORK/bin/scan" "${sql_targets[@]}" -n "$SCAN_N" -warmup 2 || log "scan failed or the answers differ"
+		echo
+	} >>"$OUT.md"
+fi
+stop_all
 
 if [[ $PREPARE_BENCH == 1 ]]; then
 	log "go test -run XXX -bench Prepare ./sql (parse + bind + plan, no network)"

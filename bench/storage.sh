@@ -7,10 +7,11 @@
 #   bench/storage.sh fineod influxdb postgres # any of fineod influxdb victoriametrics postgres
 #
 # Per target (each started fresh, 127.0.0.1 only; see bench/peers/):
-#   fineod           load over HTTP (bench/cmd/load), check count(*), stop (fineod
-#                    checkpoints on the way out) and measure the row store; restart on
-#                    the same data dir, `fineod compact --hot-window 0s` through the
-#                    server, check count(*) and fineo.segments, stop, measure.
+#   fineod           load over HTTP (bench/cmd/load), check count(*), wait for the next
+#                    checkpoint (the row store is flushed) and measure the row store and
+#                    the log; `fineod compact --hot-window 0s` through the server, check
+#                    count(*) and fineo.segments, stop (fineod checkpoints on the way
+#                    out), measure.
 #                    Headline: the Parquet files under segments/.
 #   influxdb         load, then wait until the cache has been snapshotted (every WAL
 #                    file empty) and every shard is one fully compacted TSM file, stable
@@ -35,6 +36,7 @@
 #   FINEOD_ARGS [--compaction-interval -1s]  extra `fineod serve` flags (the default keeps
 #                the background pass from compacting before the timed `fineod compact`)
 #   INFLUXDB_SNAPSHOT_COLD [10s]  INFLUXDB_FULL_COLD [30s]
+#   FINEOD_SRC   build fineod from this source tree instead of the checkout
 #   SETTLE_TIMEOUT [600]  seconds to wait for InfluxDB / VictoriaMetrics to settle
 #   WORK [${TMPDIR:-/tmp}/fineod-bench], and the peers' port and directory variables
 # Prints progress on stderr and the markdown report on stdout; the report and the raw
@@ -72,6 +74,12 @@ mkdir -p "$WORK/bin" "$WORK/results"
 log "building bench/cmd/{gen,load,pgload}"
 (cd "$ROOT" && for c in gen load pgload; do go build -o "$WORK/bin/$c" "./bench/cmd/$c"; done)
 
+if [[ " ${TARGETS[*]} " == *" fineod "* ]]; then
+	log "building fineod from ${FINEOD_SRC:-$ROOT}"
+	(cd "${FINEOD_SRC:-$ROOT}" && go build -o "$FINEOD_BIN" ./cmd/fineod)
+	export FINEOD_NO_BUILD=1
+fi
+
 DATA="$WORK/cpu-only-${SCALE}x${DURATION}-${INTERVAL}-seed${SEED}.lp"
 if [[ ! -s $DATA ]]; then
 	log "generating $DATA"
@@ -108,15 +116,22 @@ http_load() { # TARGET URL
 
 fineod_sql() { "$FINEOD_BIN" sql --pg-addr "$FINEOD_PG_ADDR" -d benchmark --format csv "$1" | tail -n +2; }
 
+fineod_checkpoints() {
+	curl -fsS "http://127.0.0.1:${FINEOD_PORT:-18087}/metrics" | awk '$1 == "fineo_checkpoints_total" { print $2 }'
+}
+
 run_fineod() {
-	local d=$FINEOD_DIR t0 t1
+	local d=$FINEOD_DIR t0 t1 c0 waited=0
 	"$HERE/peers/fineod.sh" start >&2
 	http_load fineod "$("$HERE/peers/fineod.sh" url)"
 	log "fineod: count(*) = $(fineod_sql 'SELECT count(*) FROM cpu')"
-	"$HERE/peers/fineod.sh" stop >&2
-	record fineod before "row store (rows/), before compaction" "$(fbytes "$d/rows")" "$(abytes "$d/rows")" "Pebble: one key per point, snappy"
+	# The row store has no WAL of its own: what the load wrote is on disk after the
+	# next checkpoint (every 30 s by default). Measure the row store after it.
+	c0=$(fineod_checkpoints)
+	while [[ $(fineod_checkpoints) == "$c0" ]] && ((waited < 120)); do sleep 1; waited=$((waited + 1)); done
+	log "fineod: checkpoint after ${waited} s (fineo_checkpoints_total $c0 -> $(fineod_checkpoints))"
+	record fineod before "row store (rows/), before compaction" "$(fbytes "$d/rows")" "$(abytes "$d/rows")" "Pebble after a checkpoint: one key per point, snappy"
 	record fineod before "log (wal/), before compaction" "$(fbytes "$d/wal")" "$(abytes "$d/wal")" "the replicated log: every write batch as proposed"
-	"$HERE/peers/fineod.sh" restart >&2
 	t0=$(date +%s.%N)
 	"$HERE/peers/fineod.sh" compact 2>&1 | tee "$OUT-fineod-compact.txt" >&2
 	t1=$(date +%s.%N)
@@ -125,8 +140,8 @@ run_fineod() {
 	"$HERE/peers/fineod.sh" stop >&2
 	record fineod main "Parquet segments (segments/**/*.parquet)" "$(fbytes "$d/segments" '*.parquet')" "$(abytes "$d/segments")" "$(find "$d/segments" -name '*.parquet' | wc -l) file(s)"
 	record fineod part "segments/" "$(fbytes "$d/segments")" "$(abytes "$d/segments")" "Parquet files (zstd; time delta, tags dictionary, ints delta)"
-	record fineod part "rows/" "$(fbytes "$d/rows")" "$(abytes "$d/rows")" "Pebble row store: series and tag index, catalog, segment manifest; the compacted points until Pebble drops them under their range tombstones"
-	record fineod part "wal/" "$(fbytes "$d/wal")" "$(abytes "$d/wal")" "the log; whole segment files are released by checkpoints once they rotate (64 MiB)"
+	record fineod part "rows/" "$(fbytes "$d/rows")" "$(abytes "$d/rows")" "Pebble row store: series and tag index, catalog, segment manifest, and the compacted points until Pebble's compactions drop them under the range tombstones"
+	record fineod part "wal/" "$(fbytes "$d/wal")" "$(abytes "$d/wal")" "the log; checkpoints release whole segment files only (they rotate at 64 MiB)"
 	record fineod total "data dir" "$(fbytes "$d")" "$(abytes "$d")" ""
 }
 

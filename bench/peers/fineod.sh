@@ -14,6 +14,8 @@
 # write is answered 204 after its batch is fsynced in the log and applied.
 # FINEOD_SRC builds from another source tree (e.g. a `git archive` export of a
 # commit) instead of this checkout.
+# FINEOD_NO_BUILD=1 runs $FINEOD_BIN as it is when it exists (a script that starts two
+# fineods builds once, so both run the same binary).
 # FINEOD_ARGS adds flags to `fineod serve` (split on spaces), e.g.
 #   FINEOD_ARGS='--compaction-interval -1s'   no background compaction: every point
 #                                             stays in the row store until `fineod compact`
@@ -39,7 +41,9 @@ case "${1:-}" in
 start | restart)
 	if pid_alive; then "$0" stop; fi
 	mkdir -p "$(dirname "$BIN")"
-	(cd "${FINEOD_SRC:-$ROOT}" && go build -o "$BIN" ./cmd/fineod)
+	if [[ ${FINEOD_NO_BUILD:-0} != 1 || ! -x $BIN ]]; then
+		(cd "${FINEOD_SRC:-$ROOT}" && go build -o "$BIN" ./cmd/fineod)
+	fi
 	[[ $1 == restart ]] || rm -rf "$DIR"
 	"$BIN" serve --data-dir "$DIR" --http-addr "127.0.0.1:${PORT}" --pg-addr "127.0.0.1:${PG_PORT}" --log-level warn ${EXTRA[@]+"${EXTRA[@]}"} >"$DIR.log" 2>&1 &
 	echo $! >"$DIR.pid"

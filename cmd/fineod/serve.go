@@ -78,7 +78,7 @@ func addCompactFlags(f *pflag.FlagSet, c *compactConfig) {
 	f.IntVar(&c.concurrency, "compaction-concurrency", 1, "partitions compacted at once")
 	f.Int64Var(&c.targetBytes, "segment-target-bytes", 256<<20, "segments smaller than this are merged into larger ones")
 	f.DurationVar(&c.retention, "retention", 0, "default TTL of tables that set none (0: keep forever); whole expired days are dropped")
-	f.IntVar(&c.rowGroupRows, "row-group-rows", 0, "rows per Parquet row group (0: the default, 131072)")
+	f.IntVar(&c.rowGroupRows, "row-group-rows", 0, "rows per Parquet row group (0: the default, 16384)")
 	f.DurationVar(&c.errRetention, "errors-retention", 30*24*time.Hour, "how long rows stay in fineo.errors (negative: forever)")
 }
 
