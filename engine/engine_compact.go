@@ -130,6 +130,18 @@ func (db *DB) Compact(ctx context.Context, req CompactRequest) (CompactSummary, 
 		}()
 	}
 	wg.Wait()
+	// Let Pebble drop the points the pass deleted, table by table.
+	compacted := map[[2]uint32]bool{}
+	for _, j := range jobs {
+		k := [2]uint32{j.ten.ID, j.table.ID}
+		if compacted[k] {
+			continue
+		}
+		compacted[k] = true
+		if err := db.rows.CompactDeleted(ctx, j.ten.ID, j.table.ID); err != nil && !errors.Is(err, context.Canceled) {
+			db.log.Warn("row store compaction after moving points failed", "table", j.table.Name, "err", err)
+		}
+	}
 	dropped, err := db.applyRetention(ctx, req)
 	sum.Dropped = dropped
 	if err == nil && db.opts.ErrorRetention > 0 {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/fineod/fineod/schema"
 	"github.com/fineod/fineod/sql"
 	"github.com/fineod/fineod/storage"
 )
@@ -450,15 +451,69 @@ func (x *tiers) scanLast(ctx context.Context, pm *physLayout, series []storage.S
 		maxSeg = max(maxSeg, e.meta.MaxTime)
 	}
 	found := map[uint64]bool{}
-	err := x.view.ScanLastRaw(x.tenant, x.table, ids, spec.MinTime, spec.MaxTime, func(sid uint64, t int64, val []byte) error {
-		if len(x.segs) > 0 && t <= maxSeg {
+	// The newest point compaction moved into segments, per series: no
+	// segment row of the series is newer.
+	type entry struct {
+		t      int64
+		fields []storage.FieldValue
+	}
+	latest := map[uint64]entry{}
+	if len(x.segs) > 0 {
+		err := x.view.LatestCompacted(x.tenant, x.table, ids, func(sid uint64, t int64, val []byte) error {
+			fv, err := storage.DecodeValue(val, nil)
+			if err != nil {
+				return fmt.Errorf("engine: table %q series %d: %w", spec.Table, sid, err)
+			}
+			for i := range fv {
+				if fv[i].Type == schema.TypeString {
+					fv[i].S = append([]byte(nil), fv[i].S...)
+				}
+			}
+			latest[sid] = entry{t, fv}
 			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	var merged []storage.FieldValue
+	err := x.view.ScanLastRaw(x.tenant, x.table, ids, spec.MinTime, spec.MaxTime, func(sid uint64, t int64, val []byte) error {
+		c, hasC := latest[sid]
+		switch {
+		case len(x.segs) == 0 || t > maxSeg:
+			// Newer than every segment.
+		case hasC && c.t <= spec.MaxTime && t > c.t:
+			// Newer than the series' newest segment row.
+		case hasC && c.t <= spec.MaxTime && t == c.t:
+			// The same point in both tiers: the row store wins.
+			fv, err := storage.DecodeValue(val, nil)
+			if err != nil {
+				return err
+			}
+			merged = storage.MergeFields(append(merged[:0], c.fields...), fv)
+			found[sid] = true
+			return w.rowFields(sid, t, merged)
+		default:
+			return nil // segments may hold a newer point in range
 		}
 		found[sid] = true
 		return w.row(sid, t, val)
 	})
 	if err != nil {
 		return err
+	}
+	// Series whose newest point in range is their newest segment row.
+	for _, s := range series {
+		c, hasC := latest[s.ID]
+		if found[s.ID] || !hasC || c.t > spec.MaxTime {
+			continue
+		}
+		found[s.ID] = true // answered here, or (before MinTime) nothing in range
+		if c.t >= spec.MinTime {
+			if err := w.rowFields(s.ID, c.t, c.fields); err != nil {
+				return err
+			}
+		}
 	}
 	var rest []storage.SeriesInfo
 	for _, s := range series {

@@ -342,6 +342,11 @@ func TestRetentionDropsExpiredPartitions(t *testing.T) {
 	if got := dumpQuery(t, db, `SELECT count(*) FROM fineo.segments WHERE table_name = 'm'`); got != "0\n(1 rows)\n" {
 		t.Fatalf("segments of m left: %s", got)
 	}
+	// Last point per series comes from the latest index or the row
+	// store, and agrees with a plain max(time).
+	if a, b := dumpQuery(t, db, `SELECT DISTINCT ON (s) s, time FROM m ORDER BY s, time DESC`), dumpQuery(t, db, `SELECT s, max(time) FROM m GROUP BY s`); a != b {
+		t.Fatalf("last point %s vs max %s", a, b)
+	}
 	if got := dumpQuery(t, db, `SELECT count(*) FROM keep`); got != "1\n(1 rows)\n" {
 		t.Fatalf("a table without TTL lost rows: %s", got)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 
@@ -116,6 +117,9 @@ type CompactResult struct {
 	Kept          int64         // compacted points kept because they changed meanwhile
 	RemoveErrors  []error       // old files that could not be deleted (orphans now)
 	PartitionPath string        // the new segment's directory, relative to Root
+
+	latest     []latestPoint // the newest row of each series written
+	latestKeys []string      // their tag strings
 }
 
 // CompactPartition runs one compaction of one partition (the numbered
@@ -231,6 +235,17 @@ func (s *RowStore) CompactPartition(req CompactRequest, opts *CompactOptions) (C
 		if err != nil {
 			return err
 		}
+		for i, k := range res.latestKeys {
+			if id, ok := s.seriesIDByKey(tbl.ID, k); ok {
+				res.latest[i].series = id
+			} else {
+				res.latest[i].series = math.MaxUint64 // not a row-store series: skip
+			}
+		}
+		pts := slices.DeleteFunc(slices.Clone(res.latest), func(p latestPoint) bool { return p.series == math.MaxUint64 })
+		if err := s.putLatest(b, tenant, tbl.ID, pts); err != nil {
+			return err
+		}
 		if err := s.commitManifestBatch(b, edit); err != nil {
 			return err
 		}
@@ -336,6 +351,21 @@ func (s *RowStore) mergeInto(w *SegmentWriter, root string, old []SegmentMeta, r
 			return err
 		}
 		res.Rows++
+		// The newest row of each series so far (rows come by series,
+		// then time): for the latest index.
+		if k := first.tagKey(); len(res.latest) == 0 || res.latestKeys[len(res.latestKeys)-1] != k {
+			res.latestKeys = append(res.latestKeys, k)
+			res.latest = append(res.latest, latestPoint{})
+		}
+		lp := &res.latest[len(res.latest)-1]
+		lp.time = first.time()
+		lp.fields = lp.fields[:0]
+		for _, f := range fields {
+			if f.Type == schema.TypeString {
+				f.S = append([]byte(nil), f.S...)
+			}
+			lp.fields = append(lp.fields, f)
+		}
 		for _, i := range at {
 			if err := srcs[i].next(); err != nil {
 				return err

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -146,6 +147,9 @@ func (s *RowStore) DropPartition(root string, tenant, table uint32, day int32, e
 				return err
 			}
 		}
+		if err := s.dropLatestIn(b, tenant, table, lo, hi); err != nil {
+			return err
+		}
 		return s.commitManifestBatch(b, &ManifestEdit{Remove: old})
 	})
 	if err == nil {
@@ -159,4 +163,16 @@ func (s *RowStore) DropPartition(root string, tenant, table uint32, day int32, e
 		res.RemoveErrors = remove(root, old)
 	}
 	return res, nil
+}
+
+// CompactDeleted asks Pebble to compact a table's point keys now, so that
+// points compaction or retention deleted (range tombstones) stop costing
+// reads: a last-point seek over a range of deleted keys walks them until
+// Pebble drops them.
+func (s *RowStore) CompactDeleted(ctx context.Context, tenant, table uint32) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	lo := appendTablePrefix(nil, prefixPoint, tenant, table)
+	return s.db.Compact(ctx, lo, prefixEnd(lo), false)
 }

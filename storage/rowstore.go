@@ -391,7 +391,7 @@ func (a *Apply) AddErrors(tenant uint32, rows []schema.ErrorRow, index uint64) {
 // DropTable deletes every point, series, tag index and manifest key of a
 // table. The catalog change that frees its name is the caller's.
 func (a *Apply) DropTable(tenant, table uint32) error {
-	for _, p := range []byte{prefixPoint, prefixSeries, prefixSeriesID, prefixTagIndex, prefixManifest, prefixReadError} {
+	for _, p := range []byte{prefixPoint, prefixSeries, prefixSeriesID, prefixTagIndex, prefixManifest, prefixReadError, prefixLatest} {
 		lo := appendTablePrefix(nil, p, tenant, table)
 		if err := a.b.DeleteRange(lo, prefixEnd(lo), nil); err != nil {
 			return err
