@@ -97,6 +97,7 @@ func BenchmarkDevOpsQueries(b *testing.B) {
 func benchDevOps(b *testing.B, db *DB, rows int) {
 	for _, q := range []struct{ name, sql string }{
 		{"single-groupby-1-1-1", "SELECT date_trunc('minute', time) AS minute, max(usage_user) FROM cpu WHERE hostname = 'host_7' AND time >= '2016-01-01T03:00:00Z' AND time < '2016-01-01T04:00:00Z' GROUP BY 1 ORDER BY 1"},
+		{"single-groupby-5-8-1", "SELECT date_trunc('minute', time) AS minute, max(usage_user), max(usage_system), max(usage_idle), max(usage_nice), max(usage_iowait) FROM cpu WHERE hostname IN ('host_3', 'host_17', 'host_42', 'host_58', 'host_91') AND time >= '2016-01-01T02:00:00Z' AND time < '2016-01-01T10:00:00Z' GROUP BY 1 ORDER BY 1"},
 		{"double-groupby-1", "SELECT date_trunc('hour', time) AS hour, hostname, avg(usage_user) FROM cpu GROUP BY 1, 2"},
 		{"lastpoint", "SELECT DISTINCT ON (hostname) * FROM cpu ORDER BY hostname, time DESC"},
 		{"high-cpu-all", "SELECT * FROM cpu WHERE usage_user > 90"},
