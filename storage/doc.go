@@ -8,7 +8,11 @@
 // compact.go; readview.go gives readers a consistent view of both (a
 // Pebble snapshot), finds the days compaction has to move (PointDays) and
 // drops expired partitions (DropPartition). The engine decides what to
-// compact and when, and merges the tiers on read.
+// compact and when, and merges the tiers on read. A segment's footer records
+// the first row of each row group and each series' row range, so a reader
+// that knows its series reads only their row groups and no tag column;
+// latest.go keeps, per series, the newest point compaction moved (last-point
+// queries read no segment).
 //
 // Keys (keys.go) keep one series' points adjacent and in time order:
 // 0x01 | tenant | table | series id | time (big-endian, sign-flipped). A
