@@ -65,6 +65,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	db := &DB{dir: dir, opts: o, log: o.Logger, lock: lock, cat: schema.NewCatalog(), stop: make(chan struct{})}
 	db.segs = newSegCache(dir)
+	storage.SetDecodedCacheSize(max(o.SegmentCacheSize, 0))
 	db.rows, err = storage.OpenRowStore(rowsDir(dir), &storage.Options{CacheSize: o.CacheSize, Logger: o.Logger})
 	if err != nil {
 		lock.Close()

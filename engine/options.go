@@ -49,6 +49,9 @@ type Options struct {
 	// partitions older than now minus it are dropped. Default 0, keep
 	// forever.
 	RetentionDefault time.Duration
+	// SegmentCacheSize bounds the cache of decoded segment columns (shared
+	// by every DB of the process). Default 128 MiB; negative disables it.
+	SegmentCacheSize int64
 	// ErrorRetention is how long rows stay in the errors table. Default
 	// 30 days; negative keeps them forever.
 	ErrorRetention time.Duration
@@ -86,6 +89,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.SegmentTargetBytes <= 0 {
 		r.SegmentTargetBytes = 256 << 20
+	}
+	if r.SegmentCacheSize == 0 {
+		r.SegmentCacheSize = 128 << 20
 	}
 	if r.ErrorRetention == 0 {
 		r.ErrorRetention = 30 * 24 * time.Hour

@@ -305,7 +305,9 @@ func (s *RowStore) mergeInto(w *SegmentWriter, root string, old []SegmentMeta, r
 			return err
 		}
 		defer seg.Close()
-		rows := seg.Rows(AllTime)
+		q := AllTime
+		q.NoCache = true
+		rows := seg.Rows(q)
 		defer rows.Close()
 		srcs = append(srcs, &segmentSource{rows: rows, count: &res.SegmentRows})
 	}

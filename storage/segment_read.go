@@ -147,6 +147,7 @@ func (s *Segment) Close() error {
 	}
 	err := s.f.Close()
 	s.f = nil
+	forgetSegment(s)
 	return err
 }
 
@@ -181,6 +182,9 @@ type SegmentQuery struct {
 	// series' rows within a row group (so every series' newest row is
 	// among the rows returned).
 	LastPerSeries bool
+	// NoCache reads without using or filling the decoded-column cache
+	// (compaction reads each row once).
+	NoCache bool
 	// Series, if not nil, are the only series to read (tag strings,
 	// sorted). With a series index in the file the reader goes straight
 	// to their rows and decodes no tag column; otherwise it is ignored.
@@ -391,9 +395,16 @@ type colData struct {
 	dict []string  // tags: the chunk's distinct values
 	seen []bool    // tags: which dictionary entries dict holds yet
 	bs   [][]byte  // text fields
+	// shared: the slices belong to the decoded-column cache (read-only);
+	// reset drops them instead of reusing their memory.
+	shared bool
 }
 
 func (c *colData) reset() {
+	if c.shared {
+		*c = colData{}
+		return
+	}
 	c.null, c.i, c.f, c.b, c.idx, c.dict, c.seen, c.bs = c.null[:0], c.i[:0], c.f[:0], c.b[:0], c.idx[:0], c.dict[:0], c.seen[:0], c.bs[:0]
 }
 
@@ -568,12 +579,22 @@ func (r *SegmentRows) load(gi int) error {
 	for _, ci := range r.readCols {
 		d := &r.data[ci]
 		d.reset()
+		k := colKey{seg: r.s, group: gi, col: ci}
+		if !r.q.NoCache {
+			if c, ok := cachedColumn(k); ok && len(c.null) == r.n {
+				*d = c
+				continue
+			}
+		}
 		d.grow(&r.s.cols[ci], r.n)
 		if err := r.loadColumn(d, &r.s.cols[ci], chunks[ci]); err != nil {
 			return fmt.Errorf("storage: segment row group %d column %q: %w", gi, r.s.cols[ci].Name, err)
 		}
 		if len(d.null) != r.n {
 			return fmt.Errorf("storage: segment row group %d column %q: %d values for %d rows", gi, r.s.cols[ci].Name, len(d.null), r.n)
+		}
+		if !r.q.NoCache {
+			cacheColumn(k, d)
 		}
 	}
 	return nil

@@ -51,6 +51,7 @@ type compactConfig struct {
 	retention    time.Duration
 	rowGroupRows int
 	errRetention time.Duration
+	segCache     int64
 }
 
 func (c compactConfig) options(o *engine.Options) {
@@ -61,6 +62,7 @@ func (c compactConfig) options(o *engine.Options) {
 	o.RetentionDefault = c.retention
 	o.RowGroupRows = c.rowGroupRows
 	o.ErrorRetention = c.errRetention
+	o.SegmentCacheSize = c.segCache
 	// For crash tests only: kill the process at a compaction step.
 	if step := os.Getenv("FINEOD_TEST_CRASH_AT_COMPACTION_STEP"); step != "" {
 		o.CompactionHook = func(s string) {
@@ -79,6 +81,7 @@ func addCompactFlags(f *pflag.FlagSet, c *compactConfig) {
 	f.Int64Var(&c.targetBytes, "segment-target-bytes", 256<<20, "segments smaller than this are merged into larger ones")
 	f.DurationVar(&c.retention, "retention", 0, "default TTL of tables that set none (0: keep forever); whole expired days are dropped")
 	f.IntVar(&c.rowGroupRows, "row-group-rows", 0, "rows per Parquet row group (0: the default, 16384)")
+	f.Int64Var(&c.segCache, "segment-cache-bytes", 128<<20, "memory for decoded segment columns, so repeated reads of history skip decompression (negative: none)")
 	f.DurationVar(&c.errRetention, "errors-retention", 30*24*time.Hour, "how long rows stay in fineo.errors (negative: forever)")
 }
 
