@@ -440,9 +440,7 @@ type fieldFilter struct {
 // passFieldFilters reports whether a point value satisfies every field
 // filter. passed is scratch, one flag per filter.
 func passFieldFilters(val []byte, filters []fieldFilter, filterOf [][]int, passed []bool) bool {
-	for i := range passed {
-		passed[i] = false
-	}
+	clear(passed)
 	seen := 0
 	for rest := val; len(rest) > 0; {
 		id, typ, payload, r, err := storage.NextField(rest)
@@ -453,31 +451,8 @@ func passFieldFilters(val []byte, filters []fieldFilter, filterOf [][]int, passe
 		if int(id) >= len(filterOf) || filterOf[id] == nil {
 			continue
 		}
-		f := storage.FieldFromPayload(id, typ, payload)
-		for _, k := range filterOf[id] {
-			if passed[k] {
-				continue
-			}
-			ff := &filters[k]
-			v := &ff.scratch
-			v.F64, v.I64, v.Str, v.Bool, v.Null = v.F64[:0], v.I64[:0], v.Str[:0], v.Bool[:0], v.Null[:0]
-			if !appendCast(v, f) {
-				continue // does not convert: another physical field may
-			}
-			var x float64
-			switch {
-			case len(v.F64) > 0:
-				x = v.F64[0]
-			case len(v.I64) > 0:
-				x = float64(v.I64[0])
-			default:
-				continue
-			}
-			if !compareFloat(x, ff.Op, ff.Value) {
-				return false
-			}
-			passed[k] = true
-			seen++
+		if !checkFieldFilters(storage.FieldFromPayload(id, typ, payload), filters, filterOf[id], passed, &seen) {
+			return false
 		}
 	}
 	return seen == len(filters)
@@ -485,41 +460,50 @@ func passFieldFilters(val []byte, filters []fieldFilter, filterOf [][]int, passe
 
 // passFieldFilterValues is passFieldFilters for decoded fields.
 func passFieldFilterValues(fields []storage.FieldValue, filters []fieldFilter, filterOf [][]int, passed []bool) bool {
-	for i := range passed {
-		passed[i] = false
-	}
+	clear(passed)
 	seen := 0
 	for _, f := range fields {
 		if int(f.ID) >= len(filterOf) || filterOf[f.ID] == nil {
 			continue
 		}
-		for _, k := range filterOf[f.ID] {
-			if passed[k] {
-				continue
-			}
-			ff := &filters[k]
-			v := &ff.scratch
-			v.F64, v.I64, v.Str, v.Bool, v.Null = v.F64[:0], v.I64[:0], v.Str[:0], v.Bool[:0], v.Null[:0]
-			if !appendCast(v, f) {
-				continue
-			}
-			var x float64
-			switch {
-			case len(v.F64) > 0:
-				x = v.F64[0]
-			case len(v.I64) > 0:
-				x = float64(v.I64[0])
-			default:
-				continue
-			}
-			if !compareFloat(x, ff.Op, ff.Value) {
-				return false
-			}
-			passed[k] = true
-			seen++
+		if !checkFieldFilters(f, filters, filterOf[f.ID], passed, &seen) {
+			return false
 		}
 	}
 	return seen == len(filters)
+}
+
+// checkFieldFilters compares one field with the filters ks of its column,
+// converted as the column reads it; it reports false if one fails. A
+// filter the field passes is marked in passed and counted in seen; a field
+// that does not convert leaves its filters to another physical field.
+func checkFieldFilters(f storage.FieldValue, filters []fieldFilter, ks []int, passed []bool, seen *int) bool {
+	for _, k := range ks {
+		if passed[k] {
+			continue
+		}
+		ff := &filters[k]
+		v := &ff.scratch
+		v.F64, v.I64, v.Str, v.Bool, v.Null = v.F64[:0], v.I64[:0], v.Str[:0], v.Bool[:0], v.Null[:0]
+		if !appendCast(v, f) {
+			continue
+		}
+		var x float64
+		switch {
+		case len(v.F64) > 0:
+			x = v.F64[0]
+		case len(v.I64) > 0:
+			x = float64(v.I64[0])
+		default:
+			continue
+		}
+		if !compareFloat(x, ff.Op, ff.Value) {
+			return false
+		}
+		passed[k] = true
+		*seen++
+	}
+	return true
 }
 
 func compareFloat(x float64, op string, v float64) bool {
