@@ -371,12 +371,7 @@ func (a *Apply) seriesMaxTime(tenant, table uint32, id uint64) int64 {
 
 func (a *Apply) addErrors(tenant uint32, rows []schema.ErrorRow, index uint64) {
 	for i := range rows {
-		k := make([]byte, 0, 1+4+8+8+4)
-		k = append(k, prefixErrors)
-		k = binary.BigEndian.AppendUint32(k, tenant)
-		k = binary.BigEndian.AppendUint64(k, encodeTime(rows[i].Time))
-		k = binary.BigEndian.AppendUint64(k, index)
-		k = binary.BigEndian.AppendUint32(k, a.errSeq)
+		k := errorKey(tenant, rows[i].Time, index, a.errSeq)
 		a.errSeq++
 		v, _ := json.Marshal(&rows[i])
 		_ = a.b.Set(k, v, nil)
@@ -483,12 +478,7 @@ func (s *RowStore) PutErrors(tenant uint32, rows []schema.ErrorRow) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	for i := range rows {
-		k := make([]byte, 0, 1+4+8+8+4)
-		k = append(k, prefixErrors)
-		k = binary.BigEndian.AppendUint32(k, tenant)
-		k = binary.BigEndian.AppendUint64(k, encodeTime(rows[i].Time))
-		k = binary.BigEndian.AppendUint64(k, 0) // no log index
-		k = binary.BigEndian.AppendUint32(k, localErrSeq.Add(1))
+		k := errorKey(tenant, rows[i].Time, 0, localErrSeq.Add(1)) // no log index
 		v, err := json.Marshal(&rows[i])
 		if err != nil {
 			return err
@@ -542,10 +532,7 @@ func (s *RowStore) PutReadErrors(tenant uint32, keys []ReadErrorKey, rows []sche
 		if err := b.Set(mk, []byte{1}, nil); err != nil {
 			return n, err
 		}
-		ek := binary.BigEndian.AppendUint32([]byte{prefixErrors}, tenant)
-		ek = binary.BigEndian.AppendUint64(ek, encodeTime(rows[i].Time))
-		ek = binary.BigEndian.AppendUint64(ek, 0)
-		ek = binary.BigEndian.AppendUint32(ek, localErrSeq.Add(1))
+		ek := errorKey(tenant, rows[i].Time, 0, localErrSeq.Add(1))
 		v, err := json.Marshal(&rows[i])
 		if err != nil {
 			return n, err
@@ -572,4 +559,15 @@ func (s *RowStore) DeleteErrorsBefore(tenant uint32, t int64) error {
 	lo := binary.BigEndian.AppendUint32([]byte{prefixErrors}, tenant)
 	hi := binary.BigEndian.AppendUint64(append([]byte(nil), lo...), encodeTime(t))
 	return s.db.DeleteRange(lo, hi, pebble.NoSync)
+}
+
+// errorKey is the key of an error row: 0x05 | tenant | time | log index |
+// sequence (index 0: recorded outside the log).
+func errorKey(tenant uint32, t int64, index uint64, seq uint32) []byte {
+	k := make([]byte, 0, 1+4+8+8+4)
+	k = append(k, prefixErrors)
+	k = binary.BigEndian.AppendUint32(k, tenant)
+	k = binary.BigEndian.AppendUint64(k, encodeTime(t))
+	k = binary.BigEndian.AppendUint64(k, index)
+	return binary.BigEndian.AppendUint32(k, seq)
 }
