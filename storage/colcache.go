@@ -76,10 +76,17 @@ func cacheColumn(k colKey, d *colData) {
 	if colCache.max <= 0 || size > colCache.max/8 {
 		return
 	}
-	if _, ok := colCache.index[k]; ok {
-		return
+	if e, ok := colCache.index[k]; ok {
+		old := e.Value.(*colEntry)
+		if old.data.covers(d.base, d.base+len(d.null)) {
+			return
+		}
+		// A range read of other rows: the new one replaces it.
+		colCache.lru.Remove(e)
+		delete(colCache.index, k)
+		colCache.size -= old.size
 	}
-	c := colData{
+	c := colData{base: d.base,
 		null: append([]bool(nil), d.null...), i: append([]int64(nil), d.i...), f: append([]float64(nil), d.f...),
 		b: append([]bool(nil), d.b...), idx: append([]int32(nil), d.idx...), dict: append([]string(nil), d.dict...),
 		bs: append([][]byte(nil), d.bs...), shared: true,

@@ -10,7 +10,12 @@
 // drops expired partitions (DropPartition). The engine decides what to
 // compact and when, and merges the tiers on read. A segment's footer records
 // the first row of each row group and each series' row range, so a reader
-// that knows its series reads only their row groups and no tag column;
+// that knows its series reads only their row groups and no tag column,
+// and of those only the rows it wants: segment_pages.go decodes time,
+// integer and float columns straight from their data pages, skipping pages
+// outside the rows and stopping a page at its last wanted row (a one-hour
+// read of one series decodes a few hundred values, not the 16Ki-row group;
+// SegmentRows.RunAhead and FieldBlock then hand such rows on as columns).
 // latest.go keeps, per series, the newest point compaction moved (last-point
 // queries read no segment).
 //

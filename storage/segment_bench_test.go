@@ -167,3 +167,34 @@ func BenchmarkSegmentScanRows(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows*10*int64(b.N))/b.Elapsed().Seconds(), "values/s")
 }
+
+// BenchmarkSegmentSeriesHour reads one field of one series over one hour,
+// a new series and hour each time, with the decoded-column cache off: the
+// cold read of a dashboard panel over history.
+func BenchmarkSegmentSeriesHour(b *testing.B) {
+	path, _, _ := writeDevopsSegment(b, b.TempDir(), 100, nil)
+	seg, err := OpenSegment(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer seg.Close()
+	hosts := devopsHosts(100)
+	t0, _ := DayRange(19000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		h := hosts[i*37%len(hosts)]
+		lo := t0 + int64(i%23)*3600e9
+		it := seg.Rows(SegmentQuery{MinTime: lo, MaxTime: lo + 3600e9 - 1, Fields: []uint32{1}, Series: []string{h.key}, NoCache: true})
+		n := 0
+		for it.Next() {
+			if _, ok := it.Field(1); ok {
+				n++
+			}
+		}
+		if err := it.Err(); err != nil || n != 360 {
+			b.Fatal(n, err)
+		}
+		it.Close()
+	}
+}

@@ -395,6 +395,9 @@ type colData struct {
 	dict []string  // tags: the chunk's distinct values
 	seen []bool    // tags: which dictionary entries dict holds yet
 	bs   [][]byte  // text fields
+	// base is the row the slices start at: 0 for a whole chunk, the
+	// first row read for a range read (readRange) of time and fields.
+	base int
 	// shared: the slices belong to the decoded-column cache (read-only);
 	// reset drops them instead of reusing their memory.
 	shared bool
@@ -406,7 +409,14 @@ func (c *colData) reset() {
 		return
 	}
 	c.null, c.i, c.f, c.b, c.idx, c.dict, c.seen, c.bs = c.null[:0], c.i[:0], c.f[:0], c.b[:0], c.idx[:0], c.dict[:0], c.seen[:0], c.bs[:0]
+	c.base = 0
 }
+
+// has reports whether c holds row i.
+func (c *colData) has(i int) bool { return i >= c.base && i < c.base+len(c.null) }
+
+// covers reports whether c holds rows [lo, hi).
+func (c *colData) covers(lo, hi int) bool { return c.base <= lo && c.base+len(c.null) >= hi }
 
 // tag returns row i's value of a tag column ("" if NULL).
 func (c *colData) tag(i int) string {
@@ -529,6 +539,7 @@ func (r *SegmentRows) setRow(i int) {
 // fieldAt returns row i's value of field column ci; ok is false if NULL.
 func (r *SegmentRows) fieldAt(ci, i int) (FieldValue, bool) {
 	d := &r.data[ci]
+	i -= d.base
 	if d.null[i] {
 		return FieldValue{}, false
 	}
@@ -551,7 +562,7 @@ func (r *SegmentRows) fieldAt(ci, i int) (FieldValue, bool) {
 // false if it is NULL or not read.
 func (r *SegmentRows) Field(id uint32) (FieldValue, bool) {
 	ci, ok := r.s.fieldCols[id]
-	if !ok || len(r.data[ci].null) != r.n {
+	if !ok || !r.data[ci].has(r.row) {
 		return FieldValue{}, false
 	}
 	return r.fieldAt(ci, r.row)
@@ -581,7 +592,7 @@ func (r *SegmentRows) load(gi int) error {
 		d.reset()
 		k := colKey{seg: r.s, group: gi, col: ci}
 		if !r.q.NoCache {
-			if c, ok := cachedColumn(k); ok && len(c.null) == r.n {
+			if c, ok := cachedColumn(k); ok && c.base == 0 && len(c.null) == r.n {
 				*d = c
 				continue
 			}
@@ -765,7 +776,7 @@ func (r *SegmentRows) Tags() []string { return r.tags }
 func (r *SegmentRows) TagKey() string { return r.tagKey }
 
 // Time returns the current row's time.
-func (r *SegmentRows) Time() int64 { return r.data[0].i[r.row] }
+func (r *SegmentRows) Time() int64 { return r.data[0].i[r.row-r.data[0].base] }
 
 // Fields returns the current row's non-null requested fields, by field id.
 func (r *SegmentRows) Fields() []FieldValue {
@@ -773,6 +784,9 @@ func (r *SegmentRows) Fields() []FieldValue {
 		r.fields = r.fields[:0]
 		for _, ci := range r.readCols {
 			if r.s.cols[ci].Kind != colKindField {
+				continue
+			}
+			if !r.data[ci].has(r.row) {
 				continue
 			}
 			if f, ok := r.fieldAt(ci, r.row); ok {
@@ -854,6 +868,98 @@ func (s *Segment) indexedRows(q SegmentQuery) *SegmentRows {
 	return r
 }
 
+// loadIndexed decodes what indexedRows needs of row group gi: the time
+// column over the rows of the wanted runs still ahead, and the field
+// columns over the rows of those runs in the query's time range. Time,
+// integer and float columns are read as ranges (readRange) when that is
+// less than the whole group.
+func (r *SegmentRows) loadIndexed(gi int) error {
+	s := r.s
+	base := s.groupRow[gi]
+	r.n = int(s.groupRow[gi+1] - base)
+	r.tagsRow = -1
+	type span struct{ lo, hi int }
+	var runs []span
+	lo, hi := r.n, 0
+	for w := r.wi; w < len(r.wanted); w++ {
+		run := &r.wanted[w]
+		if run.Row >= base+int64(r.n) {
+			break
+		}
+		if run.Row+run.N <= base {
+			continue
+		}
+		sp := span{int(max(run.Row, base) - base), int(min(run.Row+run.N, base+int64(r.n)) - base)}
+		runs = append(runs, sp)
+		lo, hi = min(lo, sp.lo), max(hi, sp.hi)
+	}
+	if lo >= hi {
+		lo, hi = 0, 0
+	}
+	if err := r.loadCol(gi, 0, lo, hi); err != nil {
+		return err
+	}
+	// The rows in the time range: a sub-span of each run.
+	d := &r.data[0]
+	flo, fhi := r.n, 0
+	for _, sp := range runs {
+		times := d.i[sp.lo-d.base : sp.hi-d.base]
+		a := sort.Search(len(times), func(k int) bool { return times[k] >= r.q.MinTime })
+		b := sort.Search(len(times), func(k int) bool { return times[k] > r.q.MaxTime })
+		if a < b {
+			flo, fhi = min(flo, sp.lo+a), max(fhi, sp.lo+b)
+		}
+	}
+	if flo >= fhi {
+		flo, fhi = 0, 0
+	}
+	for _, ci := range r.readCols[1:] {
+		if err := r.loadCol(gi, ci, flo, fhi); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadCol makes r.data[ci] hold at least rows [lo, hi) of row group gi:
+// from the decoded-column cache, by a range read, or by decoding the
+// whole chunk.
+func (r *SegmentRows) loadCol(gi, ci, lo, hi int) error {
+	d := &r.data[ci]
+	k := colKey{seg: r.s, group: gi, col: ci}
+	if !r.q.NoCache {
+		if c, ok := cachedColumn(k); ok && c.covers(lo, hi) {
+			*d = c
+			return nil
+		}
+	}
+	if hi-lo < r.n {
+		ok, err := r.s.readRange(gi, ci, lo, hi, d)
+		if err != nil {
+			return fmt.Errorf("storage: segment row group %d column %q: %w", gi, r.s.cols[ci].Name, err)
+		}
+		if ok {
+			if !r.q.NoCache {
+				cacheColumn(k, d)
+			}
+			return nil
+		}
+	}
+	d.reset()
+	d.grow(&r.s.cols[ci], r.n)
+	chunks := r.s.pf.RowGroups()[gi].ColumnChunks()
+	if err := r.loadColumn(d, &r.s.cols[ci], chunks[ci]); err != nil {
+		return fmt.Errorf("storage: segment row group %d column %q: %w", gi, r.s.cols[ci].Name, err)
+	}
+	if len(d.null) != r.n {
+		return fmt.Errorf("storage: segment row group %d column %q: %d values for %d rows", gi, r.s.cols[ci].Name, len(d.null), r.n)
+	}
+	if !r.q.NoCache {
+		cacheColumn(k, d)
+	}
+	return nil
+}
+
 // matchesTags reports whether a tag string has every key=value of tags.
 func matchesTags(key string, tags []TagMatch) bool {
 	if len(tags) == 0 {
@@ -902,7 +1008,7 @@ func (r *SegmentRows) nextIndexed() bool {
 			continue
 		}
 		if g != r.loaded {
-			if err := r.load(g); err != nil {
+			if err := r.loadIndexed(g); err != nil {
 				r.err = err
 				return false
 			}
@@ -911,17 +1017,19 @@ func (r *SegmentRows) nextIndexed() bool {
 		base := s.groupRow[g]
 		end := min(run.Row+run.N, s.groupRow[g+1]) // this run's rows in the group
 		i := int(r.abs - base)
-		times := r.data[0].i
-		if t := times[i]; t < r.q.MinTime {
+		// times[k] is row k-tb's time (the time column holds the wanted
+		// runs' rows of this group).
+		times, tb := r.data[0].i, r.data[0].base
+		if t := times[i-tb]; t < r.q.MinTime {
 			// Times grow within a run: jump to the first in range.
-			j := i + sort.Search(int(end-base)-i, func(k int) bool { return times[i+k] >= r.q.MinTime })
+			j := i + sort.Search(int(end-base)-i, func(k int) bool { return times[i+k-tb] >= r.q.MinTime })
 			r.abs = base + int64(j) - 1
 			continue
 		} else if t > r.q.MaxTime {
 			r.abs = end - 1 // the rest of the run in this group is later still
 			continue
 		}
-		if r.q.LastPerSeries && r.abs+1 < end && times[i+1] <= r.q.MaxTime {
+		if r.q.LastPerSeries && r.abs+1 < end && times[i+1-tb] <= r.q.MaxTime {
 			continue
 		}
 		r.row = i
@@ -934,4 +1042,75 @@ func (r *SegmentRows) nextIndexed() bool {
 		r.stats.Rows++
 		return true
 	}
+}
+
+// FieldBlock is one field's values for the rows RunAhead returned: I for
+// integer and unsigned columns, F for float ones, Null marking the NULLs.
+// A block with no slices is a field the segment does not have (all NULL).
+type FieldBlock struct {
+	Type schema.Type
+	I    []int64
+	F    []float64
+	Null []bool
+}
+
+// RunAhead returns the times of the current row and of the rows the
+// iteration would return right after it without a gap: the same series
+// and row group, within the query's time range; at most max of them. It
+// returns nil except for reads by series (SegmentQuery.Series with a
+// series index) without LastPerSeries. Use FieldBlock for their values and
+// Skip to move past them.
+func (r *SegmentRows) RunAhead(max int) []int64 {
+	if !r.indexed || r.q.LastPerSeries || r.wi >= len(r.wanted) || r.loaded < 0 {
+		return nil
+	}
+	s := r.s
+	run := &r.wanted[r.wi]
+	base := s.groupRow[r.loaded]
+	end := int(min(run.Row+run.N, s.groupRow[r.loaded+1]) - base)
+	d := &r.data[0]
+	n := min(end-r.row, max)
+	if n <= 0 || !d.covers(r.row, r.row+n) {
+		return nil
+	}
+	times := d.i[r.row-d.base : r.row-d.base+n]
+	return times[:sort.Search(n, func(k int) bool { return times[k] > r.q.MaxTime })]
+}
+
+// FieldBlock returns field id's values for the current row and the n-1
+// after it (n at most what RunAhead returned). ok is false if the field
+// was not requested or its column is not an integer or float one.
+func (r *SegmentRows) FieldBlock(id uint32, n int) (FieldBlock, bool) {
+	ci, in := r.s.fieldCols[id]
+	if !in {
+		return FieldBlock{}, true
+	}
+	c := &r.s.cols[ci]
+	d := &r.data[ci]
+	if !slices.Contains(r.readCols, ci) || !d.covers(r.row, r.row+n) {
+		return FieldBlock{}, false
+	}
+	lo := r.row - d.base
+	fb := FieldBlock{Type: c.Type, Null: d.null[lo : lo+n]}
+	switch c.Type {
+	case schema.TypeInt, schema.TypeUint:
+		fb.I = d.i[lo : lo+n]
+	case schema.TypeFloat:
+		fb.F = d.f[lo : lo+n]
+	default:
+		return FieldBlock{}, false
+	}
+	return fb, true
+}
+
+// Skip moves past the n-1 rows after the current one (n from RunAhead),
+// so that the next call to Next returns the row after them.
+func (r *SegmentRows) Skip(n int) {
+	if n <= 1 {
+		return
+	}
+	r.abs += int64(n - 1)
+	r.row += n - 1
+	r.stats.Rows += int64(n - 1)
+	r.fieldsRow = -1
 }
