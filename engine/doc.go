@@ -31,7 +31,11 @@
 // marker key per value). Also: tag and time
 // pushdown through the series and tag indexes, field-filter hints,
 // last-point-per-series seeks, two scan workers for large scans — and
-// db.Query runs SQL on it. engine_systables.go serves fineo.errors and
+// db.Query runs SQL on it. Over segments (engine_segscan.go) each day's
+// segments are merged with its row-store points by point identity; a plain
+// scan of one segment (no field filter, conversion or _unmapped) copies
+// runs of a series' rows into the batch column by column (bulkPlan), up to
+// the next row-store point of that series. engine_systables.go serves fineo.errors and
 // fineo.series; engine_ddl.go logs CREATE and DROP TABLE.
 //
 // Files (filenames.go): <dir>/wal, <dir>/rows, <dir>/segments, <dir>/LOCK

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -198,6 +199,57 @@ func BenchmarkConvertedColumn(b *testing.B) {
 				r.Close()
 			}
 			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkDevOpsCold runs the two few-host DevOps query types with a new
+// host and hour each time and the decoded-column cache off, the way a
+// dashboard opening history it has not read before does, over the row store
+// and over segments.
+func BenchmarkDevOpsCold(b *testing.B) {
+	for _, tier := range []string{"rowstore", "segments"} {
+		b.Run(tier, func(b *testing.B) {
+			db, err := Open(b.TempDir(), &Options{CheckpointInterval: -1, CompactionInterval: -1, SegmentCacheSize: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			loadDevOps(b, db, 100, 12*time.Hour)
+			if tier == "segments" {
+				if _, err := db.Compact(context.Background(), CompactRequest{Cutoff: time.Now()}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for _, q := range []struct {
+				name string
+				sql  func(i int) string
+			}{
+				{"single-groupby-1-1-1", func(i int) string {
+					return fmt.Sprintf("SELECT date_trunc('minute', time) AS minute, max(usage_user) FROM cpu WHERE hostname = 'host_%d' AND time >= '2016-01-01T%02d:00:00Z' AND time < '2016-01-01T%02d:00:00Z' GROUP BY 1 ORDER BY 1", i*37%100, i%11, i%11+1)
+				}},
+				{"single-groupby-5-8-1", func(i int) string {
+					return fmt.Sprintf("SELECT date_trunc('minute', time) AS minute, max(usage_user), max(usage_system), max(usage_idle), max(usage_nice), max(usage_iowait) FROM cpu WHERE hostname IN ('host_%d', 'host_%d', 'host_%d', 'host_%d', 'host_%d') AND time >= '2016-01-01T%02d:00:00Z' AND time < '2016-01-01T%02d:00:00Z' GROUP BY 1 ORDER BY 1", i*37%100, (i*37+11)%100, (i*37+23)%100, (i*37+41)%100, (i*37+67)%100, i%4, i%4+8)
+				}},
+			} {
+				b.Run(q.name, func(b *testing.B) {
+					b.ReportAllocs()
+					for i := 0; i < b.N; i++ {
+						r, err := db.Query(context.Background(), q.sql(i))
+						if err != nil {
+							b.Fatal(err)
+						}
+						n := 0
+						for r.Next() {
+							n++
+						}
+						if err := r.Err(); err != nil || n == 0 {
+							b.Fatal(n, err)
+						}
+						r.Close()
+					}
+				})
+			}
 		})
 	}
 }

@@ -278,11 +278,43 @@ func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []
 			pre = sw
 		}
 		var pf []storage.FieldValue
-		emitSeg := func() error {
+		// A plain scan of a single segment copies runs of rows column by
+		// column (up to the next row-store point of the series, if any).
+		var bw *scanWorker
+		if sw, ok := w.(*scanWorker); ok && len(m.its) == 1 && pre == nil && sw.pm != nil {
+			bw = sw
+		}
+		emitSeg := func(lim bool, limKey string, limT int64) error {
 			k := m.key()
 			if k != lastKey || lastKey == "" {
 				lastKey = k
 				lastID, lastOK = order.byKey[k]
+			}
+			if bp := (*bulkPlan)(nil); bw != nil && lastOK {
+				bp = bw.bulk()
+				it := m.its[0]
+				var times []int64
+				if bp != nil {
+					times = it.RunAhead(scanBatchRows)
+				}
+				if lim && k == limKey {
+					times = times[:sort.Search(len(times), func(i int) bool { return times[i] >= limT })]
+				}
+				if len(times) > 1 {
+					ok := true
+					for i, id := range bp.ids {
+						if bp.fbs[i], ok = it.FieldBlock(id, len(times)); !ok {
+							break
+						}
+					}
+					if ok {
+						if err := bw.rowsBlock(lastID, times, bp); err != nil {
+							return err
+						}
+						it.Skip(len(times))
+						return m.next()
+					}
+				}
 			}
 			if lastOK && pre != nil {
 				pf = pf[:0]
@@ -334,14 +366,14 @@ func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []
 					}
 					return m.next()
 				}
-				if err := emitSeg(); err != nil {
+				if err := emitSeg(true, key, t); err != nil {
 					return err
 				}
 			}
 			return w.row(sid, t, val)
 		})
 		for err == nil && m.valid() {
-			err = emitSeg()
+			err = emitSeg(false, "", 0)
 		}
 		return err
 	}

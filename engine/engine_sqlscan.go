@@ -98,6 +98,9 @@ type scanWorker struct {
 	keepLast map[uint64]*lastPoint
 	// emit hands off a full batch and returns the (reset) batch to fill next.
 	emit func(*sql.Batch) (*sql.Batch, error)
+	// bulkP is the bulk plan for table bulkPM (see bulk).
+	bulkPM *physLayout
+	bulkP  *bulkPlan
 }
 
 func (l *scanLayout) newWorker(ctx context.Context) *scanWorker {
@@ -146,18 +149,7 @@ func (w *scanWorker) tick() error {
 // startRow appends the time and tag values of a row of series sid.
 func (w *scanWorker) startRow(sid uint64, t int64) {
 	l := w.l
-	if sid != w.cur || !w.started {
-		w.cur, w.started = sid, true
-		for j := range w.tagVals {
-			w.tagVals[j], w.tagNull[j] = "", true
-		}
-		tags := w.pm.tagsOf[sid]
-		for k := 0; k+1 < len(tags); k += 2 {
-			if i, ok := l.colIdx[tags[k]]; ok && l.cols[i].Kind == sql.KindTag && l.slot[i] >= 0 {
-				w.tagVals[l.slot[i]], w.tagNull[l.slot[i]] = tags[k+1], false
-			}
-		}
-	}
+	w.setSeries(sid)
 	b := w.b
 	b.Cols[0].I64 = append(b.Cols[0].I64, t)
 	for _, j := range l.tagCols {
@@ -534,6 +526,149 @@ func (l *scanLayout) runTasks(ctx context.Context, tasks []scanTask, fn func(*sq
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, errScanStopped) {
 			return err
+		}
+	}
+	return nil
+}
+
+// bulkPlan says how a worker copies runs of segment rows into its batch
+// column by column (storage.SegmentRows.RunAhead and FieldBlock) instead of
+// building them a row at a time. Only plain scans qualify: no field
+// filter, no conversion, no column fed by two fields, no _unmapped, and
+// field types that copy as they are (integer to bigint, integer or float
+// to double precision or numeric).
+type bulkPlan struct {
+	ids   []uint32 // the fields read
+	slots []int    // per field: the output slot it fills
+	empty []int    // field slots no field of this table feeds: NULL
+	fbs   []storage.FieldBlock
+}
+
+// bulk returns the worker's bulk plan for its current table, nil if the
+// scan does not qualify.
+func (w *scanWorker) bulk() *bulkPlan {
+	if w.bulkPM == w.pm {
+		return w.bulkP
+	}
+	w.bulkPM, w.bulkP = w.pm, nil
+	l, pm := w.l, w.pm
+	if w.keepLast != nil || pm.filterOf != nil || l.unmapped >= 0 || len(l.convTypes) > 0 {
+		return nil
+	}
+	p := &bulkPlan{}
+	fed := map[int]bool{}
+	for id, fds := range pm.feeds {
+		if len(fds) == 0 {
+			continue
+		}
+		f, ok := pm.table.FieldByID(uint32(id))
+		if !ok || len(fds) != 1 || fds[0].conv >= 0 {
+			return nil
+		}
+		j := l.slot[fds[0].col]
+		if j < 0 || j == l.unmapped || fed[j] {
+			return nil
+		}
+		switch t := l.cols[l.out[j]].Type; {
+		case f.Type == schema.TypeInt && t == sql.TypeInt8:
+		case (f.Type == schema.TypeInt || f.Type == schema.TypeFloat) && (t == sql.TypeFloat8 || t == sql.TypeNumeric):
+		default:
+			return nil
+		}
+		fed[j] = true
+		p.ids = append(p.ids, uint32(id))
+		p.slots = append(p.slots, j)
+	}
+	for _, j := range l.fieldCols {
+		if !fed[j] {
+			p.empty = append(p.empty, j)
+		}
+	}
+	p.fbs = make([]storage.FieldBlock, len(p.ids))
+	w.bulkP = p
+	return p
+}
+
+// setSeries makes sid the series whose tag values rows get.
+func (w *scanWorker) setSeries(sid uint64) {
+	l := w.l
+	if sid == w.cur && w.started {
+		return
+	}
+	w.cur, w.started = sid, true
+	for j := range w.tagVals {
+		w.tagVals[j], w.tagNull[j] = "", true
+	}
+	tags := w.pm.tagsOf[sid]
+	for k := 0; k+1 < len(tags); k += 2 {
+		if i, ok := l.colIdx[tags[k]]; ok && l.cols[i].Kind == sql.KindTag && l.slot[i] >= 0 {
+			w.tagVals[l.slot[i]], w.tagNull[l.slot[i]] = tags[k+1], false
+		}
+	}
+}
+
+// rowsBlock adds the rows of series sid at times, whose field values are
+// p.fbs (one block per p.ids, as long as times), handing off full batches.
+func (w *scanWorker) rowsBlock(sid uint64, times []int64, p *bulkPlan) error {
+	l := w.l
+	w.setSeries(sid)
+	for off := 0; off < len(times); {
+		b := w.b
+		n := min(scanBatchRows-b.Len, len(times)-off)
+		b.Cols[0].I64 = append(b.Cols[0].I64, times[off:off+n]...)
+		for _, j := range l.tagCols {
+			v := &b.Cols[j]
+			for range n {
+				v.Str = append(v.Str, w.tagVals[j])
+				v.Null = append(v.Null, w.tagNull[j])
+			}
+		}
+		for k, j := range p.slots {
+			v, fb := &b.Cols[j], &p.fbs[k]
+			switch {
+			case fb.Null == nil: // the segment lacks the field
+				for range n {
+					appendNull(v)
+				}
+				continue
+			case v.Type == sql.TypeInt8:
+				v.I64 = append(v.I64, fb.I[off:off+n]...)
+			case fb.F != nil:
+				v.F64 = append(v.F64, fb.F[off:off+n]...)
+			default:
+				for _, x := range fb.I[off : off+n] {
+					v.F64 = append(v.F64, float64(x))
+				}
+			}
+			v.Null = append(v.Null, fb.Null[off:off+n]...)
+		}
+		for _, j := range p.empty {
+			for range n {
+				appendNull(&b.Cols[j])
+			}
+		}
+		b.Len += n
+		off += n
+		// Cancellation is checked once per batch worth of points.
+		before := w.n
+		w.n += n
+		if w.n/scanBatchRows != before/scanBatchRows {
+			if err := w.ctx.Err(); err != nil {
+				return err
+			}
+			if w.stop != nil && w.stop.Load() {
+				return errScanStopped
+			}
+		}
+		if b.Len == scanBatchRows {
+			if err := w.finish(); err != nil {
+				return err
+			}
+			nb, err := w.emit(b)
+			if err != nil {
+				return err
+			}
+			w.b = nb
 		}
 	}
 	return nil

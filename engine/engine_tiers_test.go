@@ -32,6 +32,13 @@ var tiersQueries = []string{
 	`SELECT DISTINCT ON (host) host, time, usage FROM cpu WHERE time < '2024-01-02 00:00:00+00' ORDER BY host, time DESC`,
 	`SELECT date_trunc('hour', time) AS h, avg(usage), max(idle) FROM cpu GROUP BY h ORDER BY h`,
 	`SELECT host, first(usage, time), last(usage, time) FROM cpu GROUP BY host ORDER BY host`,
+	// Few series over a short time: range reads of row groups, runs of
+	// segment rows copied column by column, row-store points among them.
+	`SELECT date_trunc('minute', time) AS m, max(usage), max(idle) FROM cpu WHERE host = 'h5' AND time >= '2024-01-01 03:00:00+00' AND time < '2024-01-01 04:00:00+00' GROUP BY 1 ORDER BY 1`,
+	`SELECT time, host, usage, idle, note FROM cpu WHERE host IN ('h2', 'h6', 'h7') AND time >= '2024-01-02 01:00:00+00' AND time < '2024-01-02 09:30:00+00' ORDER BY host, time`,
+	`SELECT host, count(*), count(idle), sum(usage) FROM cpu WHERE host IN ('h0', 'h3') AND time >= '2024-01-01 22:00:00+00' AND time < '2024-01-02 02:00:00+00' GROUP BY host ORDER BY host`,
+	`SELECT time, usage, idle, note FROM cpu WHERE host = 'h0' AND time >= '2024-01-02 05:00:00+00' AND time < '2024-01-02 07:00:00+00' ORDER BY time`,
+	`SELECT time, usage FROM cpu WHERE host = 'h3' AND time >= '2024-01-01 09:00:00+00' AND time <= '2024-01-01 11:00:00+00' ORDER BY time`,
 }
 
 func dumpQuery(t *testing.T, db *DB, q string) string {
@@ -108,7 +115,7 @@ func tiersPoints() []Point {
 
 func openTiersDB(t *testing.T, dir string) *DB {
 	t.Helper()
-	db, err := Open(dir, &Options{CompactionInterval: -1, RowGroupRows: 500})
+	db, err := Open(dir, &Options{CompactionInterval: -1, RowGroupRows: 500, SegmentCacheSize: tiersCacheSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +139,26 @@ func compactUntil(t *testing.T, db *DB, cutoff time.Time) CompactSummary {
 // after late writes into compacted days (new points, rewrites of single
 // fields of compacted points) before and after they are compacted too.
 func TestQueriesAcrossTiers(t *testing.T) {
+	testQueriesAcrossTiers(t)
+}
+
+// tiersCacheSize is the decoded-column cache size openTiersDB asks for (0:
+// the default).
+var tiersCacheSize int64
+
+// TestQueriesAcrossTiersUncached is TestQueriesAcrossTiers without the
+// decoded-column cache: every read of a segment decodes, by range reads
+// where a query wants part of a row group.
+func TestQueriesAcrossTiersUncached(t *testing.T) {
+	tiersCacheSize = -1
+	defer func() {
+		tiersCacheSize = 0
+		storage.SetDecodedCacheSize(128 << 20)
+	}()
+	testQueriesAcrossTiers(t)
+}
+
+func testQueriesAcrossTiers(t *testing.T) {
 	ctx := context.Background()
 	// The reference keeps everything in the row store.
 	ref := openTiersDB(t, t.TempDir())
