@@ -1057,11 +1057,25 @@ type FieldBlock struct {
 // RunAhead returns the times of the current row and of the rows the
 // iteration would return right after it without a gap: the same series
 // and row group, within the query's time range; at most max of them. It
-// returns nil except for reads by series (SegmentQuery.Series with a
-// series index) without LastPerSeries. Use FieldBlock for their values and
-// Skip to move past them.
+// returns nil with LastPerSeries. Use FieldBlock for their values and Skip
+// to move past them.
 func (r *SegmentRows) RunAhead(max int) []int64 {
-	if !r.indexed || r.q.LastPerSeries || r.wi >= len(r.wanted) || r.loaded < 0 {
+	if r.q.LastPerSeries || r.err != nil {
+		return nil
+	}
+	if !r.indexed {
+		// Rows of one series are adjacent and in time order: the run goes
+		// on while the tags stay and the time is in range.
+		if r.row < 0 || r.row >= r.n {
+			return nil
+		}
+		times := r.data[0].i
+		k := r.row + 1
+		for end := min(r.n, r.row+max); k < end && times[k] <= r.q.MaxTime && r.sameTags(r.row, k); k++ {
+		}
+		return times[r.row:k]
+	}
+	if r.wi >= len(r.wanted) || r.loaded < 0 {
 		return nil
 	}
 	s := r.s
