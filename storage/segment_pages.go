@@ -311,8 +311,10 @@ func decodeDeltaInt64(b []byte, va, vb int, bufs *pageBufs, out []uint64) error 
 		out[0] = uint64(v)
 	}
 	idx := 1 // index of the next value
-	mini := bufs.mini[:miniSize:miniSize]
-	if miniSize > len(bufs.mini) {
+	var mini []int64
+	if miniSize <= len(bufs.mini) {
+		mini = bufs.mini[:miniSize:miniSize]
+	} else {
 		mini = make([]int64, miniSize)
 	}
 	for idx < vb {
@@ -574,8 +576,13 @@ func (t *thriftReader) skip(typ byte) {
 		}
 		kv := t.byte1()
 		for i := uint64(0); i < n && t.err == nil; i++ {
-			t.skip(kv >> 4)
-			t.skip(kv & 0x0f)
+			for _, et := range [2]byte{kv >> 4, kv & 0x0f} {
+				if et == thriftTrue || et == thriftFalse {
+					t.byte1() // map booleans take a byte each
+				} else {
+					t.skip(et)
+				}
+			}
 		}
 	case thriftStruct:
 		t.readStruct(func(int16, byte) bool { return false })

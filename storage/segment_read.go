@@ -642,6 +642,19 @@ func (r *SegmentRows) loadPage(d *colData, c *SegmentColumn, p parquet.Page, int
 	defs := p.DefinitionLevels() // nil: required column, or no nulls
 	present := func(i int) bool { return defs == nil || defs[i] != 0 }
 	data := p.Data()
+	numeric := c.Kind == colKindTime || (c.Kind == colKindField && (c.Type == schema.TypeInt || c.Type == schema.TypeUint || c.Type == schema.TypeFloat))
+	if numeric {
+		want := parquet.Int64
+		if c.Kind == colKindField && c.Type == schema.TypeFloat {
+			want = parquet.Double
+		}
+		if k := p.Type().Kind(); k != want {
+			return fmt.Errorf("%w: column %q holds %v values, want %v", errPageFormat, c.Name, k, want)
+		}
+		if p.Dictionary() != nil {
+			return r.loadPageValues(d, c, p, intern)
+		}
+	}
 	switch {
 	case c.Kind == colKindTime:
 		d.i = append(d.i, data.Int64()...)
@@ -716,6 +729,11 @@ func (r *SegmentRows) loadPage(d *colData, c *SegmentColumn, p parquet.Page, int
 		return nil
 	}
 	// Booleans, text fields and tags without a dictionary: value by value.
+	return r.loadPageValues(d, c, p, intern)
+}
+
+// loadPageValues appends one page's rows to d value by value.
+func (r *SegmentRows) loadPageValues(d *colData, c *SegmentColumn, p parquet.Page, intern *map[string]int32) error {
 	if r.buf == nil {
 		r.buf = make([]parquet.Value, 4096)
 	}
@@ -742,6 +760,18 @@ func (r *SegmentRows) loadPage(d *colData, c *SegmentColumn, p parquet.Page, int
 					}
 				}
 				d.idx = append(d.idx, x)
+			case c.Kind == colKindTime || c.Type == schema.TypeInt || c.Type == schema.TypeUint:
+				var x int64
+				if !null {
+					x = v.Int64()
+				}
+				d.i = append(d.i, x)
+			case c.Type == schema.TypeFloat:
+				var x float64
+				if !null {
+					x = v.Double()
+				}
+				d.f = append(d.f, x)
 			case c.Type == schema.TypeBool:
 				d.b = append(d.b, v.Boolean())
 			case c.Type == schema.TypeString:
@@ -894,7 +924,11 @@ func (r *SegmentRows) loadIndexed(gi int) error {
 		lo, hi = min(lo, sp.lo), max(hi, sp.hi)
 	}
 	if lo >= hi {
-		lo, hi = 0, 0
+		// No wanted run in this group (it is not read then): nothing to load.
+		for _, ci := range r.readCols {
+			r.data[ci].reset()
+		}
+		return nil
 	}
 	if err := r.loadCol(gi, 0, lo, hi); err != nil {
 		return err
@@ -911,7 +945,11 @@ func (r *SegmentRows) loadIndexed(gi int) error {
 		}
 	}
 	if flo >= fhi {
-		flo, fhi = 0, 0
+		// No row in the time range: no field is read.
+		for _, ci := range r.readCols[1:] {
+			r.data[ci].reset()
+		}
+		return nil
 	}
 	for _, ci := range r.readCols[1:] {
 		if err := r.loadCol(gi, ci, flo, fhi); err != nil {
