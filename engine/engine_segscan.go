@@ -317,6 +317,33 @@ func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []
 				}
 			}
 			if lastOK && pre != nil {
+				// A run of rows of the single segment: the filters are
+				// evaluated over its columns, and only passing rows are built.
+				it := m.its[0]
+				times := it.RunAhead(scanBatchRows)
+				if lim && k == limKey {
+					times = times[:sort.Search(len(times), func(i int) bool { return times[i] >= limT })]
+				}
+				if len(times) > 1 {
+					if pass, ok := pre.blockFilter(it, len(times)); ok {
+						at := 0 // the iterator's row within the run
+						for r, p := range pass {
+							if !p {
+								if err := w.tick(); err != nil {
+									return err
+								}
+								continue
+							}
+							it.Skip(r - at + 1)
+							at = r
+							if err := w.rowFields(lastID, times[r], it.Fields()); err != nil {
+								return err
+							}
+						}
+						it.Skip(len(times) - at)
+						return m.next()
+					}
+				}
 				pf = pf[:0]
 				for _, id := range pre.pm.filterIDs {
 					if f, ok := m.its[0].Field(id); ok {

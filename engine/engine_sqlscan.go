@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -101,6 +102,8 @@ type scanWorker struct {
 	// bulkP is the bulk plan for table bulkPM (see bulk).
 	bulkPM *physLayout
 	bulkP  *bulkPlan
+	// blkPass and blkAny are blockFilter's scratch.
+	blkPass, blkAny []bool
 }
 
 func (l *scanLayout) newWorker(ctx context.Context) *scanWorker {
@@ -672,4 +675,54 @@ func (w *scanWorker) rowsBlock(sid uint64, times []int64, p *bulkPlan) error {
 		}
 	}
 	return nil
+}
+
+// blockFilter evaluates the worker's field filters over the n rows of a
+// segment run (it's current row and the n-1 after it), as
+// passFieldFilterValues would row by row: a row passes if, for every
+// filter, a field feeding its column is not NULL and compares true. ok is
+// false when a filter's field or column type needs the row path.
+func (w *scanWorker) blockFilter(it *storage.SegmentRows, n int) (pass []bool, ok bool) {
+	pm := w.pm
+	w.blkPass = append(w.blkPass[:0], make([]bool, n)...)
+	pass = w.blkPass
+	for r := range pass {
+		pass[r] = true
+	}
+	for k := range w.filters {
+		ff := &w.filters[k]
+		w.blkAny = append(w.blkAny[:0], make([]bool, n)...)
+		any := w.blkAny
+		ct := ff.scratch.Type
+		for _, id := range pm.filterIDs {
+			if !slices.Contains(pm.filterOf[id], k) {
+				continue
+			}
+			fb, good := it.FieldBlock(id, n)
+			if !good {
+				return nil, false
+			}
+			switch {
+			case fb.Null == nil: // the segment lacks the field
+			case fb.Type == schema.TypeInt && (ct == sql.TypeInt8 || ct == sql.TypeFloat8 || ct == sql.TypeNumeric):
+				for r, x := range fb.I {
+					if !fb.Null[r] && compareFloat(float64(x), ff.Op, ff.Value) {
+						any[r] = true
+					}
+				}
+			case fb.Type == schema.TypeFloat && (ct == sql.TypeFloat8 || ct == sql.TypeNumeric):
+				for r, x := range fb.F {
+					if !fb.Null[r] && compareFloat(x, ff.Op, ff.Value) {
+						any[r] = true
+					}
+				}
+			default:
+				return nil, false
+			}
+		}
+		for r := range pass {
+			pass[r] = pass[r] && any[r]
+		}
+	}
+	return pass, true
 }
