@@ -76,6 +76,12 @@ const (
 	metaSegmentDay     = "fineod.segment.day"
 	metaSegmentGroups  = "fineod.segment.groups"
 	metaSegmentSeries  = "fineod.segment.series"
+	// metaSegmentCheckpoints: for the DELTA_BINARY_PACKED columns (time,
+	// integer and unsigned fields), per row group, the value at every
+	// checkpointEvery-th non-null value of the chunk (segmentCheckpoints).
+	// A range read starts decoding at the checkpoint before its first row
+	// instead of at the start of the page.
+	metaSegmentCheckpoints = "fineod.segment.checkpoints"
 
 	colKindTime  = "time"
 	colKindTag   = "tag"

@@ -100,7 +100,17 @@ func (s *Segment) readRange(gi, ci, lo, hi int, d *colData) (ok bool, err error)
 			continue
 		}
 		from, to := max(lo, first), min(hi, end)
-		handled, err := s.readPage(bufs, locs[p], c.Kind == colKindField, isInt, first, end, from, to, d)
+		var cps []int64
+		if p == 0 && isInt {
+			// They index the chunk's values, so the first page's too. A
+			// list longer than the chunk's values allow is not used.
+			cps = s.checkpoints(gi, ci)
+			if every := int64(s.cps.Every); len(cps) > 0 && (cm.NumValues < 1 || int64(len(cps)) > (cm.NumValues-1)/every ||
+				(c.Kind == colKindTime && int64(len(cps)) != (cm.NumValues-1)/every)) {
+				cps = nil
+			}
+		}
+		handled, err := s.readPage(bufs, locs[p], c.Kind == colKindField, isInt, first, end, from, to, cps, s.cps.Every, d)
 		if err != nil || !handled {
 			d.reset()
 			d.base = 0
@@ -111,7 +121,7 @@ func (s *Segment) readRange(gi, ci, lo, hi int, d *colData) (ok bool, err error)
 }
 
 // readPage decodes rows [from, to) of the page holding rows [first, end).
-func (s *Segment) readPage(bufs *pageBufs, loc format.PageLocation, optional, isInt bool, first, end, from, to int, d *colData) (bool, error) {
+func (s *Segment) readPage(bufs *pageBufs, loc format.PageLocation, optional, isInt bool, first, end, from, to int, cps []int64, every int, d *colData) (bool, error) {
 	size := int(loc.CompressedPageSize)
 	if size <= 0 || size > 1<<30 {
 		return false, fmt.Errorf("%w: page size %d", errPageFormat, size)
@@ -190,7 +200,7 @@ func (s *Segment) readPage(bufs *pageBufs, loc format.PageLocation, optional, is
 	out := bufs.out[:vb-va]
 	switch {
 	case isInt && h.encoding == format.DeltaBinaryPacked:
-		if err := decodeDeltaInt64(data, va, vb, bufs, out); err != nil {
+		if err := decodeDeltaInt64(data, va, vb, bufs, out, cps, every); err != nil {
 			return false, err
 		}
 	case h.encoding == format.Plain:
@@ -270,8 +280,11 @@ func decodeLevels(b []byte, present []bool) error {
 }
 
 // decodeDeltaInt64 decodes values [va, vb) of a DELTA_BINARY_PACKED
-// stream into out, stopping at the block holding value vb-1.
-func decodeDeltaInt64(b []byte, va, vb int, bufs *pageBufs, out []uint64) error {
+// stream into out, stopping at the block holding value vb-1. cps, if not
+// nil, are the stream's checkpoints (cps[k] is value (k+1)*every): decoding
+// then starts at the last one at or before va, skipping the blocks before
+// it by their headers.
+func decodeDeltaInt64(b []byte, va, vb int, bufs *pageBufs, out []uint64, cps []int64, every int) error {
 	if va >= vb {
 		return nil
 	}
@@ -311,6 +324,31 @@ func decodeDeltaInt64(b []byte, va, vb int, bufs *pageBufs, out []uint64) error 
 		out[0] = uint64(v)
 	}
 	idx := 1 // index of the next value
+	if k := min(va/max(every, 1), len(cps)); k > 0 && every%int(blockSize) == 0 {
+		// Skip the blocks before value k*every: each is a min delta, the
+		// miniblocks' bit widths, then the miniblocks.
+		at := k * every
+		for blk := 0; blk < at/int(blockSize); blk++ {
+			if _, err := uv(); err != nil {
+				return err
+			}
+			if uint64(len(b)) < miniBlocks {
+				return fmt.Errorf("%w: DELTA_BINARY_PACKED bit widths", errPageFormat)
+			}
+			n := 0
+			for _, w := range b[:miniBlocks] {
+				n += miniSize * int(w) / 8
+			}
+			if n > len(b)-int(miniBlocks) {
+				return fmt.Errorf("%w: DELTA_BINARY_PACKED block", errPageFormat)
+			}
+			b = b[int(miniBlocks)+n:]
+		}
+		v, idx = cps[k-1], at+1
+		if at == va {
+			out[0] = uint64(v)
+		}
+	}
 	var mini []int64
 	if miniSize <= len(bufs.mini) {
 		mini = bufs.mini[:miniSize:miniSize]

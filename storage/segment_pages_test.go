@@ -1132,17 +1132,32 @@ func FuzzDeltaInt64(f *testing.F) {
 		if va > vb {
 			va, vb = vb, va
 		}
-		for _, bufs := range []*pageBufs{new(pageBufs), dirtyBufs()} {
-			out := make([]uint64, vb-va)
-			for i := range out {
-				out[i] = 0xdeadbeef
+		// Checkpoints as the segment writer records them (value
+		// (k+1)*every for every index below n), at two spacings.
+		cpsOf := func(every int) []int64 {
+			var cps []int64
+			for j := every; j < n; j += every {
+				cps = append(cps, vals[j])
 			}
-			if err := decodeDeltaInt64(enc, va, vb, bufs, out); err != nil {
-				t.Fatalf("values [%d, %d) of %d: %v", va, vb, n, err)
+			return cps
+		}
+		for _, every := range []int{0, 128, 1024} {
+			var cps []int64
+			if every > 0 {
+				cps = cpsOf(every)
 			}
-			for i, x := range out {
-				if int64(x) != vals[va+i] {
-					t.Fatalf("values [%d, %d) of %d: value %d = %d, want %d", va, vb, n, va+i, int64(x), vals[va+i])
+			for _, bufs := range []*pageBufs{new(pageBufs), dirtyBufs()} {
+				out := make([]uint64, vb-va)
+				for i := range out {
+					out[i] = 0xdeadbeef
+				}
+				if err := decodeDeltaInt64(enc, va, vb, bufs, out, cps, every); err != nil {
+					t.Fatalf("values [%d, %d) of %d, checkpoints every %d: %v", va, vb, n, every, err)
+				}
+				for i, x := range out {
+					if int64(x) != vals[va+i] {
+						t.Fatalf("values [%d, %d) of %d, checkpoints every %d: value %d = %d, want %d", va, vb, n, every, va+i, int64(x), vals[va+i])
+					}
 				}
 			}
 		}
@@ -1153,7 +1168,7 @@ func FuzzDeltaInt64(f *testing.F) {
 			va, vb = vb, va
 		}
 		out := make([]uint64, vb-va)
-		if err := decodeDeltaInt64(data, va, vb, new(pageBufs), out); err != nil || va == vb {
+		if err := decodeDeltaInt64(data, va, vb, new(pageBufs), out, nil, 0); err != nil || va == vb {
 			return
 		}
 		if total, n := binary.Uvarint(skipUvarints(data, 2)); n <= 0 || total > 1<<16 {
@@ -1333,4 +1348,46 @@ func FuzzDefinitionLevels(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSegmentCheckpoints checks the checkpoints a segment records: for
+// the time and every integer column, per row group, the value at each
+// 1024th non-null value, read back from the footer.
+func TestSegmentCheckpoints(t *testing.T) {
+	path, _, _ := writeDevopsSegment(t, t.TempDir(), 3, &SegmentWriterOptions{RowGroupRows: 5000})
+	seg, err := OpenSegment(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	if seg.cps.Every != checkpointEvery {
+		t.Fatalf("checkpoints every %d, want %d", seg.cps.Every, checkpointEvery)
+	}
+	total := 0
+	for ci, c := range seg.cols {
+		if c.Kind != colKindTime && c.Type != schema.TypeInt {
+			continue
+		}
+		for gi := range seg.NumRowGroups() {
+			whole := wholeChunk(t, seg, gi, ci)
+			var want []int64
+			j := 0
+			for r := range whole.null {
+				if whole.null[r] {
+					continue
+				}
+				if j > 0 && j%checkpointEvery == 0 {
+					want = append(want, whole.i[r])
+				}
+				j++
+			}
+			if got := seg.checkpoints(gi, ci); !slices.Equal(got, want) {
+				t.Fatalf("group %d column %q: checkpoints %v, want %v", gi, c.Name, got, want)
+			}
+			total += len(want)
+		}
+	}
+	if total == 0 {
+		t.Fatal("no checkpoints")
+	}
 }

@@ -34,6 +34,17 @@ type Segment struct {
 	groupStarts []groupStart // nil if the file does not record them
 	runs        []seriesRun  // nil if the file does not record them
 	groupRow    []int64      // first row of each row group, and the total at the end
+	cps         segmentCheckpoints
+}
+
+// checkpoints returns column ci's checkpoints in row group gi (nil if the
+// file has none).
+func (s *Segment) checkpoints(gi, ci int) []int64 {
+	c := s.cps.Cols[ci]
+	if gi >= len(c) {
+		return nil
+	}
+	return c[gi]
 }
 
 // groupOf returns the row group of row abs.
@@ -108,6 +119,12 @@ func (s *Segment) init() error {
 		var gs []groupStart
 		if json.Unmarshal([]byte(gv), &gs) == nil && len(gs) == len(s.pf.RowGroups()) {
 			s.groupStarts = gs
+		}
+	}
+	if cv, ok := s.pf.Lookup(metaSegmentCheckpoints); ok {
+		var cps segmentCheckpoints
+		if json.Unmarshal([]byte(cv), &cps) == nil && cps.Every > 0 && cps.Every%128 == 0 {
+			s.cps = cps
 		}
 	}
 	leaves := s.pf.Schema().Columns()

@@ -3,6 +3,8 @@ package storage
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,6 +97,90 @@ type SegmentWriter struct {
 	groupRows   int64
 	groupStarts []groupStart // the first row of each row group
 	runs        []seriesRun  // each series' rows (rows are sorted by series)
+	// cps[col][group] are the checkpoints of the delta-encoded columns;
+	// cpN[col] counts the column's non-null values in the current group.
+	cps [][][]int64
+	cpN []int64
+}
+
+// checkpointEvery is the spacing of segment checkpoints, in values: a
+// multiple of DELTA_BINARY_PACKED's 128-value blocks.
+const checkpointEvery = 1024
+
+// segmentCheckpoints is metaSegmentCheckpoints. Cols maps a column index
+// to its checkpoints per row group: [g][k] is the value at index
+// (k+1)*Every of the group's non-null values. In the file each group's
+// list is the base64 (standard) of the zigzag varints of its differences
+// (the first from 0).
+type segmentCheckpoints struct {
+	Every int
+	Cols  map[int][][]int64
+}
+
+type segmentCheckpointsJSON struct {
+	Every int              `json:"every"`
+	Cols  map[int][]string `json:"cols"`
+}
+
+func (c segmentCheckpoints) MarshalJSON() ([]byte, error) {
+	j := segmentCheckpointsJSON{Every: c.Every, Cols: map[int][]string{}}
+	for ci, groups := range c.Cols {
+		enc := make([]string, len(groups))
+		for g, cps := range groups {
+			var b []byte
+			prev := int64(0)
+			for _, x := range cps {
+				b = binary.AppendVarint(b, x-prev)
+				prev = x
+			}
+			enc[g] = base64.StdEncoding.EncodeToString(b)
+		}
+		j.Cols[ci] = enc
+	}
+	return json.Marshal(j)
+}
+
+func (c *segmentCheckpoints) UnmarshalJSON(data []byte) error {
+	var j segmentCheckpointsJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	c.Every, c.Cols = j.Every, map[int][][]int64{}
+	for ci, enc := range j.Cols {
+		groups := make([][]int64, len(enc))
+		for g, s := range enc {
+			b, err := base64.StdEncoding.DecodeString(s)
+			if err != nil {
+				return err
+			}
+			prev := int64(0)
+			for len(b) > 0 {
+				d, n := binary.Varint(b)
+				if n <= 0 {
+					return errors.New("storage: segment checkpoints: bad varint")
+				}
+				prev += d
+				groups[g] = append(groups[g], prev)
+				b = b[n:]
+			}
+		}
+		c.Cols[ci] = groups
+	}
+	return nil
+}
+
+// checkpoint counts a non-null value x of delta-encoded column ci in row
+// group g and keeps it if it is a checkpoint.
+func (w *SegmentWriter) checkpoint(ci, g int, x int64) {
+	j := w.cpN[ci]
+	w.cpN[ci]++
+	if j == 0 || j%checkpointEvery != 0 {
+		return
+	}
+	for len(w.cps[ci]) <= g {
+		w.cps[ci] = append(w.cps[ci], nil)
+	}
+	w.cps[ci][g] = append(w.cps[ci][g], x)
 }
 
 // seriesRun is the rows of one series in a segment: rows [Row, Row+N).
@@ -140,6 +226,8 @@ func NewSegmentWriter(w io.Writer, tbl *schema.Table, day int32, tagKeys []strin
 	tableMeta, _ := jsonString(segmentTable{TenantID: tbl.TenantID, TableID: tbl.ID, Database: tbl.Database, Name: tbl.Name})
 	sw := &SegmentWriter{cols: cols, tagCol: map[string]int{}, counter: &countingWriter{w: w}, groupRows: int64(o.RowGroupRows)}
 	sw.stats = make([]ColumnStats, len(cols))
+	sw.cps = make([][][]int64, len(cols))
+	sw.cpN = make([]int64, len(cols))
 	for i, c := range cols {
 		sw.stats[i].SegmentColumn = c
 		switch c.Kind {
@@ -193,7 +281,10 @@ func (w *SegmentWriter) Add(tags []string, t int64, fields []FieldValue) error {
 	w.prevTime = t
 	if w.rows%w.groupRows == 0 {
 		w.groupStarts = append(w.groupStarts, groupStart{Key: string(w.prevKey), Time: t})
+		clear(w.cpN)
 	}
+	g := int(w.rows / w.groupRows)
+	w.checkpoint(0, g, t)
 	if n := len(w.runs); n == 0 || w.runs[n-1].Key != string(w.prevKey) {
 		if n <= maxIndexedSeries {
 			w.runs = append(w.runs, seriesRun{Key: string(w.prevKey), Row: w.rows})
@@ -228,6 +319,9 @@ func (w *SegmentWriter) Add(tags []string, t int64, fields []FieldValue) error {
 			return fmt.Errorf("storage: segment: field %d has type %v, column %q has %v", f.ID, f.Type, w.cols[ci].Name, w.cols[ci].Type)
 		}
 		row[ci] = w.fieldValue(ci, f)
+		if f.Type == schema.TypeInt || f.Type == schema.TypeUint {
+			w.checkpoint(ci, g, f.I)
+		}
 	}
 	for i := 1; i < len(row); i++ {
 		if row[i].IsNull() {
@@ -363,6 +457,19 @@ func (w *SegmentWriter) Close() (SegmentStats, error) {
 		return SegmentStats{}, err
 	}
 	w.pw.SetKeyValueMetadata(metaSegmentGroups, gs)
+	cps := segmentCheckpoints{Every: checkpointEvery, Cols: map[int][][]int64{}}
+	for ci, c := range w.cps {
+		if len(c) > 0 {
+			cps.Cols[ci] = c
+		}
+	}
+	if len(cps.Cols) > 0 {
+		cs, err := jsonString(cps)
+		if err != nil {
+			return SegmentStats{}, err
+		}
+		w.pw.SetKeyValueMetadata(metaSegmentCheckpoints, cs)
+	}
 	if len(w.runs) <= maxIndexedSeries {
 		rs, err := jsonString(w.runs)
 		if err != nil {
