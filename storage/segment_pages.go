@@ -40,12 +40,16 @@ type pageBufs struct {
 var pageBufPool = sync.Pool{New: func() any { return new(pageBufs) }}
 
 var zstdDecoders = sync.Pool{New: func() any {
-	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxMemory(maxPagePlain))
 	if err != nil {
 		panic(err)
 	}
 	return d
 }}
+
+// maxPagePlain bounds a page's decompressed size for range reads (pages
+// of fineod's writer are a few hundred KiB).
+const maxPagePlain = 256 << 20
 
 // unpackPadding is the slack bitpack.Unpack may read past its input.
 const unpackPadding = bitpack.PaddingInt64 + 8
@@ -160,6 +164,9 @@ func (s *Segment) readPage(bufs *pageBufs, loc format.PageLocation, optional, is
 		if err := decodeLevels(defs, present); err != nil {
 			return false, err
 		}
+	}
+	if h.uncompressedSize-h.defLen > maxPagePlain {
+		return false, nil
 	}
 	if h.compressed && len(data) > 0 {
 		dec := zstdDecoders.Get().(*zstd.Decoder)
@@ -574,6 +581,12 @@ func (t *thriftReader) readStruct(field func(id int16, typ byte) bool) {
 
 // skip skips one value of type typ.
 func (t *thriftReader) skip(typ byte) {
+	t.depth++
+	defer func() { t.depth-- }()
+	if t.depth > 32 {
+		t.fail()
+		return
+	}
 	switch typ {
 	case thriftTrue, thriftFalse:
 	case thriftByte:

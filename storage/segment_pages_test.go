@@ -1,8 +1,10 @@
 package storage
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -1389,5 +1391,15 @@ func TestSegmentCheckpoints(t *testing.T) {
 	}
 	if total == 0 {
 		t.Fatal("no checkpoints")
+	}
+}
+
+// TestPageHeaderDeepNesting: lists nested millions deep (one byte a
+// level) in a corrupt page header are an error, not a stack overflow.
+func TestPageHeaderDeepNesting(t *testing.T) {
+	b := append([]byte{0xf9}, bytes.Repeat([]byte{0x19}, 16<<20)...)
+	var h pageHeader
+	if _, err := h.parse(b); !errors.Is(err, errPageFormat) {
+		t.Fatalf("parse = %v, want errPageFormat", err)
 	}
 }

@@ -319,8 +319,12 @@ func (w *SegmentWriter) Add(tags []string, t int64, fields []FieldValue) error {
 			return fmt.Errorf("storage: segment: field %d has type %v, column %q has %v", f.ID, f.Type, w.cols[ci].Name, w.cols[ci].Type)
 		}
 		row[ci] = w.fieldValue(ci, f)
-		if f.Type == schema.TypeInt || f.Type == schema.TypeUint {
-			w.checkpoint(ci, g, f.I)
+	}
+	// Checkpoints count the values the row finally holds (a field given
+	// twice counts once).
+	for ci := 1 + len(w.tagVals); ci < len(row); ci++ {
+		if t := w.cols[ci].Type; (t == schema.TypeInt || t == schema.TypeUint) && !row[ci].IsNull() {
+			w.checkpoint(ci, g, row[ci].Int64())
 		}
 	}
 	for i := 1; i < len(row); i++ {
