@@ -284,6 +284,15 @@ func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []
 		if sw, ok := w.(*scanWorker); ok && len(m.its) == 1 && pre == nil && sw.pm != nil {
 			bw = sw
 		}
+		// run is the current segment row and those after it of its series,
+		// up to the next row-store point of that series (limKey, limT).
+		run := func(lim bool, limKey string, limT int64) []int64 {
+			times := m.its[0].RunAhead(scanBatchRows)
+			if lim && m.key() == limKey {
+				times = times[:sort.Search(len(times), func(i int) bool { return times[i] >= limT })]
+			}
+			return times
+		}
 		emitSeg := func(lim bool, limKey string, limT int64) error {
 			k := m.key()
 			if k != lastKey || lastKey == "" {
@@ -295,10 +304,7 @@ func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []
 				it := m.its[0]
 				var times []int64
 				if bp != nil {
-					times = it.RunAhead(scanBatchRows)
-				}
-				if lim && k == limKey {
-					times = times[:sort.Search(len(times), func(i int) bool { return times[i] >= limT })]
+					times = run(lim, limKey, limT)
 				}
 				if len(times) > 1 {
 					ok := true
@@ -320,11 +326,7 @@ func (x *tiers) dayTask(pq pieceQuery, table string, order *seriesOrder, segs []
 				// A run of rows of the single segment: the filters are
 				// evaluated over its columns, and only passing rows are built.
 				it := m.its[0]
-				times := it.RunAhead(scanBatchRows)
-				if lim && k == limKey {
-					times = times[:sort.Search(len(times), func(i int) bool { return times[i] >= limT })]
-				}
-				if len(times) > 1 {
+				if times := run(lim, limKey, limT); len(times) > 1 {
 					if pass, ok := pre.blockFilter(it, len(times)); ok {
 						at := 0 // the iterator's row within the run
 						for r, p := range pass {

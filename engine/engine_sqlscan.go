@@ -139,12 +139,19 @@ func (w *scanWorker) use(pm *physLayout) {
 func (w *scanWorker) tick() error {
 	w.n++
 	if w.n%scanBatchRows == 0 {
-		if err := w.ctx.Err(); err != nil {
-			return err
-		}
-		if w.stop != nil && w.stop.Load() {
-			return errScanStopped
-		}
+		return w.stopped()
+	}
+	return nil
+}
+
+// stopped reports the query's cancellation, or errScanStopped once the
+// consumer stopped.
+func (w *scanWorker) stopped() error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	if w.stop != nil && w.stop.Load() {
+		return errScanStopped
 	}
 	return nil
 }
@@ -656,11 +663,8 @@ func (w *scanWorker) rowsBlock(sid uint64, times []int64, p *bulkPlan) error {
 		before := w.n
 		w.n += n
 		if w.n/scanBatchRows != before/scanBatchRows {
-			if err := w.ctx.Err(); err != nil {
+			if err := w.stopped(); err != nil {
 				return err
-			}
-			if w.stop != nil && w.stop.Load() {
-				return errScanStopped
 			}
 		}
 		if b.Len == scanBatchRows {

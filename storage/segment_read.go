@@ -597,32 +597,11 @@ func (r *SegmentRows) sameTags(a, b int) bool {
 
 // load decodes the needed columns of row group gi.
 func (r *SegmentRows) load(gi int) error {
-	rg := r.s.pf.RowGroups()[gi]
-	chunks := rg.ColumnChunks()
-	r.n = int(rg.NumRows())
+	r.n = int(r.s.pf.RowGroups()[gi].NumRows())
 	r.tagsRow = -1
-	if r.buf == nil {
-		r.buf = make([]parquet.Value, 4096)
-	}
 	for _, ci := range r.readCols {
-		d := &r.data[ci]
-		d.reset()
-		k := colKey{seg: r.s, group: gi, col: ci}
-		if !r.q.NoCache {
-			if c, ok := cachedColumn(k); ok && c.base == 0 && len(c.null) == r.n {
-				*d = c
-				continue
-			}
-		}
-		d.grow(&r.s.cols[ci], r.n)
-		if err := r.loadColumn(d, &r.s.cols[ci], chunks[ci]); err != nil {
-			return fmt.Errorf("storage: segment row group %d column %q: %w", gi, r.s.cols[ci].Name, err)
-		}
-		if len(d.null) != r.n {
-			return fmt.Errorf("storage: segment row group %d column %q: %d values for %d rows", gi, r.s.cols[ci].Name, len(d.null), r.n)
-		}
-		if !r.q.NoCache {
-			cacheColumn(k, d)
+		if err := r.loadCol(gi, ci, 0, r.n); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -717,32 +696,10 @@ func (r *SegmentRows) loadPage(d *colData, c *SegmentColumn, p parquet.Page, int
 		}
 		return nil
 	case c.Type == schema.TypeFloat:
-		vals := data.Double()
-		k := 0
-		for i := 0; i < n; i++ {
-			if present(i) {
-				d.f = append(d.f, vals[k])
-				d.null = append(d.null, false)
-				k++
-			} else {
-				d.f = append(d.f, 0)
-				d.null = append(d.null, true)
-			}
-		}
+		d.f, d.null = appendPresent(d.f, d.null, data.Double(), n, present)
 		return nil
 	case c.Type == schema.TypeInt || c.Type == schema.TypeUint:
-		vals := data.Int64()
-		k := 0
-		for i := 0; i < n; i++ {
-			if present(i) {
-				d.i = append(d.i, vals[k])
-				d.null = append(d.null, false)
-				k++
-			} else {
-				d.i = append(d.i, 0)
-				d.null = append(d.null, true)
-			}
-		}
+		d.i, d.null = appendPresent(d.i, d.null, data.Int64(), n, present)
 		return nil
 	}
 	// Booleans, text fields and tags without a dictionary: value by value.
@@ -806,6 +763,24 @@ func (r *SegmentRows) loadPageValues(d *colData, c *SegmentColumn, p parquet.Pag
 			return err
 		}
 	}
+}
+
+// appendPresent appends n rows to dst and null: the next of vals for a
+// present row, a zero NULL otherwise.
+func appendPresent[T any](dst []T, null []bool, vals []T, n int, present func(int) bool) ([]T, []bool) {
+	var zero T
+	k := 0
+	for i := 0; i < n; i++ {
+		if present(i) {
+			dst = append(dst, vals[k])
+			null = append(null, false)
+			k++
+		} else {
+			dst = append(dst, zero)
+			null = append(null, true)
+		}
+	}
+	return dst, null
 }
 
 func appendFalse(b []bool, n int) []bool {
